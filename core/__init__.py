@@ -1,0 +1,1 @@
+"""Shared core: settings, database, models and migrations. Imports nothing above it."""

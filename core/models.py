@@ -1,0 +1,177 @@
+"""SQLAlchemy 2 models. Portable across SQLite and PostgreSQL (UUID, JSON, tz-aware times)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class TZDateTime(TypeDecorator[datetime]):
+    """Refuses naive datetimes; always hands back UTC-aware ones (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise TypeError("tzinfo is required")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: TZDateTime, dict[str, Any]: JSON, uuid.UUID: Uuid}
+
+
+class UploadStatus:
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxStatus:
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    # HMAC-SHA256 of the API token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    alert_min_tier: Mapped[str] = mapped_column(String(16), default="high")
+    alerts_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    units: Mapped[str] = mapped_column(String(16), default="metric")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    profile: Mapped[Profile | None] = relationship(back_populates="user", uselist=False)
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    mass_kg: Mapped[float | None] = mapped_column(Float)
+    height_m: Mapped[float | None] = mapped_column(Float)
+    sex: Mapped[str | None] = mapped_column(String(1))  # "m" or "f"
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    hr_max: Mapped[int | None] = mapped_column(Integer)
+    hr_rest: Mapped[int | None] = mapped_column(Integer)
+    lthr: Mapped[int | None] = mapped_column(Integer)
+    ftp_w: Mapped[int | None] = mapped_column(Integer)
+    sweat_sodium_mmol_l: Mapped[float | None] = mapped_column(Float)
+    cramp_history: Mapped[str] = mapped_column(String(16), default="none")  # none|ever|recent
+    clothing_clo: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="profile")
+
+
+class Upload(Base):
+    __tablename__ = "uploads"
+    __table_args__ = (UniqueConstraint("user_id", "sha256", name="uq_uploads_user_sha256"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    # Path relative to the raw-file directory: {user_id}/{upload_id}.fit[.gz]
+    storage_key: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=UploadStatus.QUEUED, index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    sessions: Mapped[list[WorkoutSession]] = relationship(back_populates="upload")
+
+
+class WorkoutSession(Base):
+    """One analysed activity (one leg of a multisport file is one session)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (UniqueConstraint("upload_id", "leg_index", name="uq_sessions_upload_leg"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    upload_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"))
+    leg_index: Mapped[int] = mapped_column(Integer, default=0)
+    sport: Mapped[str | None] = mapped_column(String(64))
+    sub_sport: Mapped[str | None] = mapped_column(String(64))
+    indoor: Mapped[bool | None] = mapped_column(Boolean)
+    start_time: Mapped[datetime | None] = mapped_column(index=True)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    # The whole session JSON (see README "Session JSON"): numbers, inputs, assumptions, ranges.
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Per-session overrides of ambient conditions and intake (science.md §3.4).
+    overrides: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    algorithm_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    upload: Mapped[Upload] = relationship(back_populates="sessions")
+
+
+class AlertOutbox(Base):
+    """Transactional outbox: one row per (session, alert kind), guaranteed by dedup_key UNIQUE."""
+
+    __tablename__ = "alert_outbox"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    # Rendered message: subject, text, html, headers. Rendering happens once, at enqueue time.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()

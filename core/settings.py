@@ -1,0 +1,103 @@
+"""One typed settings object, read from SWEATSYNC_* environment variables.
+
+The embedded defaults (SQLite under ./var, a broker the service starts itself, a file outbox)
+and the production stack (PostgreSQL, Redis, SMTP) differ only in these values.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SmtpConfig(BaseModel):
+    """Parsed form of SWEATSYNC_SMTP_URL: smtp://user:pass@host:587?starttls=1 or smtps://host:465."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    use_tls: bool = False  # implicit TLS (smtps)
+    starttls: bool = False
+    timeout_s: float = 10.0
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError(f"SMTP URL must start with smtp:// or smtps://, got {parts.scheme!r}")
+    query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    truthy = ("1", "true", "yes", "on")
+    use_tls = parts.scheme == "smtps" or query.get("tls") in truthy
+    return SmtpConfig(
+        host=parts.hostname or "localhost",
+        port=parts.port or (465 if use_tls else 25),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=use_tls,
+        starttls=not use_tls and query.get("starttls") in truthy,
+        timeout_s=float(query.get("timeout", 10)),
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWEATSYNC_", env_ignore_empty=True, extra="ignore")
+
+    var_dir: Path = Path("./var")
+    # None means: derived from var_dir (SQLite file, raw-file folder, outbox folder).
+    database_url: str | None = None
+    # None means: `sweatsync up` starts its own redis-server on a private port.
+    broker_url: str | None = None
+    # None means: emails are written as .eml files to outbox_dir.
+    smtp_url: SecretStr | None = None
+    raw_dir: Path | None = None
+    outbox_dir: Path | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    max_upload_bytes: int = 25 * 1024 * 1024
+    mail_from: str = "sweatsync <alerts@sweatsync.localhost>"
+    # Signs one-click links and hashes API tokens. Set it in production.
+    secret_key: SecretStr = SecretStr("dev-secret-change-me")
+    # Celery time limits for one upload (FIT parsers must never hold a worker forever).
+    task_soft_time_limit_s: int = 240
+    task_time_limit_s: int = 300
+    broker_visibility_timeout_s: int = 900
+    max_attempts: int = 3
+    # Sweeper: uploads untouched this long in queued/processing are re-enqueued.
+    stuck_after_s: int = 600
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'sweatsync.db').resolve()}"
+
+    @property
+    def effective_raw_dir(self) -> Path:
+        return (self.raw_dir or self.var_dir / "raw").resolve()
+
+    @property
+    def effective_outbox_dir(self) -> Path:
+        return (self.outbox_dir or self.var_dir / "outbox").resolve()
+
+    @property
+    def smtp(self) -> SmtpConfig | None:
+        return parse_smtp_url(self.smtp_url.get_secret_value()) if self.smtp_url else None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Tests and `sweatsync up` change the environment; forget the cached object."""
+    get_settings.cache_clear()

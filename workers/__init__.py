@@ -1,0 +1,1 @@
+"""Workers: the Celery app, thin tasks, the FIT parsing adapter and physiology (pure)."""
