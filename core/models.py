@@ -74,6 +74,9 @@ class User(Base):
     alert_min_tier: Mapped[str] = mapped_column(String(16), default="high")
     alerts_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     units: Mapped[str] = mapped_column(String(16), default="metric")
+    # Optional outgoing webhook (HTTPS); the secret signs each delivery (HMAC-SHA256).
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     profile: Mapped[Profile | None] = relationship(back_populates="user", uselist=False)
@@ -82,9 +85,7 @@ class User(Base):
 class Profile(Base):
     __tablename__ = "profiles"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     mass_kg: Mapped[float | None] = mapped_column(Float)
     height_m: Mapped[float | None] = mapped_column(Float)
     sex: Mapped[str | None] = mapped_column(String(1))  # "m" or "f"
@@ -116,7 +117,11 @@ class Upload(Base):
     error: Mapped[str | None] = mapped_column(Text)
     warnings: Mapped[list[Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Who holds the processing lease: a redelivered task may take over when the lease ran out,
+    # or at once when the holder was a process on this host that no longer exists.
     worker_pid: Mapped[int | None] = mapped_column(Integer)
+    worker_host: Mapped[str | None] = mapped_column(String(255))
+    locked_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
@@ -159,9 +164,7 @@ class AlertOutbox(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    session_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("sessions.id", ondelete="SET NULL")
-    )
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(32))
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     recipient: Mapped[str] = mapped_column(String(320))
@@ -175,3 +178,44 @@ class AlertOutbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class CrampReport(Base):
+    """The athlete's answer to "did you cramp?" for one session; feeds the history factor."""
+
+    __tablename__ = "cramp_reports"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    cramped: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BodyWeight(Base):
+    """Dated weight history: the mass in force on a session's date is the one used."""
+
+    __tablename__ = "body_weights"
+    __table_args__ = (UniqueConstraint("user_id", "measured_at", name="uq_body_weights_user_time"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    measured_at: Mapped[datetime] = mapped_column()
+    mass_kg: Mapped[float] = mapped_column(Float)
+
+
+class WeighIn(Base):
+    """Nude body mass before and after one session: the measured sweat loss (science.md §3.1)."""
+
+    __tablename__ = "weigh_ins"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    pre_kg: Mapped[float] = mapped_column(Float)
+    post_kg: Mapped[float] = mapped_column(Float)
+    fluid_l: Mapped[float] = mapped_column(Float, default=0.0)
+    urine_l: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

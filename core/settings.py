@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     max_upload_bytes: int = 25 * 1024 * 1024
+    # Hard cap on a decompressed .fit.gz (a 100 KB gzip can expand to gigabytes).
+    max_decompressed_bytes: int = 100 * 1024 * 1024
     mail_from: str = "sweatsync <alerts@sweatsync.localhost>"
     # Signs one-click links and hashes API tokens. Set it in production.
     secret_key: SecretStr = SecretStr("dev-secret-change-me")

@@ -1,0 +1,1 @@
+"""Ingest: the HTTP API (auth, uploads, profile, sessions) and storage of raw files."""

@@ -1,0 +1,256 @@
+"""HTTP routes. Every query is scoped to the caller: another user's object answers 404."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from core.db import unit_of_work
+from core.models import CrampReport, Profile, Upload, User, WorkoutSession
+from core.settings import get_settings
+from core.signing import unsign
+from ingest import service
+from ingest.auth import CurrentUser
+from ingest.receive import receive_upload
+from ingest.schemas import (
+    ProfileIn,
+    ProfileOut,
+    SessionJson,
+    SessionSummary,
+    UploadOut,
+    UserCreate,
+    UserCreated,
+)
+from workers.fit import sniff_fit_header
+
+router = APIRouter(prefix="/v1")
+
+NOT_FOUND = "not found"
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserCreated, tags=["users"])
+def create_user(body: UserCreate) -> UserCreated:
+    """Create an account. The API token in the answer is shown only once."""
+    try:
+        with unit_of_work() as uow:
+            user, token = service.create_user(uow.session, email=body.email, display_name=body.display_name)
+    except service.EmailTaken:
+        raise HTTPException(status.HTTP_409_CONFLICT, "an account with this email already exists") from None
+    return UserCreated(id=user.id, email=user.email, token=token)
+
+
+@router.get("/profile", response_model=ProfileOut, tags=["profile"])
+def get_profile(user: CurrentUser) -> Any:
+    with unit_of_work() as uow:
+        return uow.session.get(Profile, user.id) or ProfileOut()
+
+
+@router.put("/profile", response_model=ProfileOut, tags=["profile"])
+def put_profile(body: ProfileIn, user: CurrentUser) -> Any:
+    """Set profile fields. Fields left out keep their value. Sessions analysed later use them."""
+    with unit_of_work() as uow:
+        profile = uow.session.get(Profile, user.id)
+        if profile is None:
+            profile = Profile(user_id=user.id)
+            uow.session.add(profile)
+        for key, value in body.model_dump(exclude_unset=True).items():
+            setattr(profile, key, "none" if key == "cramp_history" and value is None else value)
+        uow.session.flush()
+        return ProfileOut.model_validate(profile)
+
+
+def _upload_out(upload: Upload, session_ids: list[uuid.UUID]) -> UploadOut:
+    base = get_settings().public_base_url
+    return UploadOut(
+        id=upload.id,
+        status=upload.status,
+        status_url=f"{base}/v1/uploads/{upload.id}",
+        original_name=upload.original_name,
+        size=upload.size,
+        sha256=upload.sha256,
+        error=upload.error,
+        warnings=list(upload.warnings or []),
+        attempts=upload.attempts,
+        sessions=session_ids,
+        created_at=upload.created_at,
+        finished_at=upload.finished_at,
+    )
+
+
+def _check_fit(path: Path, head: bytes) -> bool:
+    """Sniff the FIT header (inside the gzip for .fit.gz); returns True for gzip, else refuses with 415."""
+    is_gzip = head[:2] == b"\x1f\x8b"
+    if is_gzip:
+        reason = sniff_fit_header(_gzip_prefix(path))
+        reason = reason and f"the gzip file does not contain a FIT file: {reason}"
+    else:
+        reason = sniff_fit_header(head)
+    if reason:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, reason)
+    return is_gzip
+
+
+def _gzip_prefix(path: Path) -> bytes:
+    """The first decompressed bytes, without inflating the rest (the worker applies the size cap)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    with open(path, "rb") as fh:
+        try:
+            return inflater.decompress(fh.read(64 * 1024), 64)
+        except zlib.error:
+            return b""
+
+
+@router.post(
+    "/uploads",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=UploadOut,
+    tags=["uploads"],
+    responses={200: {"model": UploadOut, "description": "The same file was uploaded before"}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+)
+async def create_upload(request: Request, response: Response, user: CurrentUser) -> UploadOut:
+    """Upload a .fit or .fit.gz file (multipart field `file`, or the raw body with `?filename=`).
+
+    Answers 202 with the upload's status URL; the analysis runs in a worker. The same bytes uploaded
+    again answer 200 with the existing upload and run nothing twice.
+    """
+    settings = get_settings()
+    received = await receive_upload(
+        request, cap=settings.max_upload_bytes, incoming_dir=settings.effective_raw_dir / ".incoming"
+    )
+    try:
+        is_gzip = _check_fit(received.tmp_path, received.head)
+        stored = await run_in_threadpool(
+            service.store_upload, settings=settings, user_id=user.id, received=received, gzip=is_gzip
+        )
+    finally:
+        received.tmp_path.unlink(missing_ok=True)
+    if not stored.created:
+        response.status_code = status.HTTP_200_OK
+    return await run_in_threadpool(_load_upload_out, user.id, stored.upload.id)
+
+
+def _load_upload_out(user_id: uuid.UUID, upload_id: uuid.UUID) -> UploadOut:
+    with unit_of_work() as uow:
+        upload = uow.session.scalar(select(Upload).where(Upload.id == upload_id, Upload.user_id == user_id))
+        if upload is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+        ids = list(
+            uow.session.scalars(
+                select(WorkoutSession.id)
+                .where(WorkoutSession.upload_id == upload_id)
+                .order_by(WorkoutSession.leg_index)
+            )
+        )
+        return _upload_out(upload, ids)
+
+
+@router.get("/uploads/{upload_id}", response_model=UploadOut, tags=["uploads"])
+def get_upload(upload_id: uuid.UUID, user: CurrentUser) -> UploadOut:
+    return _load_upload_out(user.id, upload_id)
+
+
+@router.get("/sessions", response_model=list[SessionSummary], tags=["sessions"])
+def list_sessions(user: CurrentUser, limit: int = 50, offset: int = 0) -> list[SessionSummary]:
+    with unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(WorkoutSession)
+            .where(WorkoutSession.user_id == user.id)
+            .order_by(WorkoutSession.start_time.desc(), WorkoutSession.leg_index)
+            .limit(min(max(limit, 1), 500))
+            .offset(max(offset, 0))
+        )
+        return [
+            SessionSummary(
+                id=ws.id,
+                upload_id=ws.upload_id,
+                sport=ws.sport,
+                sub_sport=ws.sub_sport,
+                start_time=ws.start_time,
+                duration_s=ws.duration_s,
+                distance_m=ws.distance_m,
+                risk_tier=(ws.metrics.get("risk") or {}).get("tier"),
+                sweat_l=(ws.metrics.get("fluid") or {}).get("sweat_l"),
+                algorithm_version=ws.algorithm_version,
+            )
+            for ws in rows
+        ]
+
+
+def session_json(ws: WorkoutSession) -> SessionJson:
+    return {"id": str(ws.id), "upload_id": str(ws.upload_id), **ws.metrics}
+
+
+@router.get("/sessions/{session_id}", tags=["sessions"])
+def get_session(session_id: uuid.UUID, user: CurrentUser) -> SessionJson:
+    """Every number with its inputs, assumptions and range (see README, "Session JSON")."""
+    with unit_of_work() as uow:
+        ws = uow.session.scalar(
+            select(WorkoutSession).where(WorkoutSession.id == session_id, WorkoutSession.user_id == user.id)
+        )
+        if ws is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+        return session_json(ws)
+
+
+# One-click links from emails. GET shows a confirmation button (mail scanners prefetch GETs);
+# POST acts (RFC 8058 one-click unsubscribe posts "List-Unsubscribe=One-Click").
+_ACTIONS = {
+    "unsubscribe": "Stop cramp-risk emails",
+    "cramped": "Yes, I cramped in this session",
+    "no_cramp": "No, I did not cramp in this session",
+}
+
+
+@router.get("/links/{token}", response_class=HTMLResponse, include_in_schema=False)
+def confirm_link(token: str) -> HTMLResponse:
+    parts = unsign(get_settings(), token)
+    if not parts or parts[0] not in _ACTIONS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return HTMLResponse(
+        f"<!doctype html><title>sweatsync</title><form method=post>"
+        f"<button type=submit>{_ACTIONS[parts[0]]}</button></form>"
+    )
+
+
+@router.post("/links/{token}", include_in_schema=False)
+def follow_link(token: str) -> dict[str, str]:
+    parts = unsign(get_settings(), token)
+    if not parts or parts[0] not in _ACTIONS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    action, user_id = parts[0], uuid.UUID(parts[1])
+    with unit_of_work() as uow:
+        db = uow.session
+        user = db.get(User, user_id)
+        if user is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+        if action == "unsubscribe":
+            user.alerts_opt_out = True
+            return {"result": "unsubscribed from cramp-risk emails"}
+        session_id = uuid.UUID(parts[2])
+        ws = db.get(WorkoutSession, session_id)
+        if ws is None or ws.user_id != user_id:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+        if db.get(CrampReport, session_id) is not None:
+            return {"result": "already recorded"}
+        db.add(CrampReport(session_id=session_id, user_id=user_id, cramped=action == "cramped"))
+        return {"result": "recorded, thank you"}

@@ -1,0 +1,85 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+
+class UserCreate(BaseModel):
+    email: EmailStr
+    display_name: str | None = Field(default=None, max_length=200)
+
+
+class UserCreated(BaseModel):
+    id: uuid.UUID
+    email: str
+    token: str = Field(description="Your API token. It is shown only once: keep it safe.")
+
+
+class ProfileIn(BaseModel):
+    """Fields you leave out keep their current value; send null to clear one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mass_kg: float | None = Field(default=None, ge=20, le=300)
+    height_m: float | None = Field(default=None, ge=1.0, le=2.5)
+    sex: Literal["m", "f"] | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    hr_max: int | None = Field(default=None, ge=100, le=240)
+    hr_rest: int | None = Field(default=None, ge=25, le=120)
+    lthr: int | None = Field(default=None, ge=80, le=230)
+    ftp_w: int | None = Field(default=None, ge=30, le=700)
+    sweat_sodium_mmol_l: float | None = Field(default=None, ge=5, le=150)
+    cramp_history: Literal["none", "ever", "recent"] | None = None
+    clothing_clo: float | None = Field(default=None, ge=0.0, le=2.0)
+
+
+class ProfileOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    mass_kg: float | None = None
+    height_m: float | None = None
+    sex: str | None = None
+    birth_year: int | None = None
+    hr_max: int | None = None
+    hr_rest: int | None = None
+    lthr: int | None = None
+    ftp_w: int | None = None
+    sweat_sodium_mmol_l: float | None = None
+    cramp_history: str = "none"
+    clothing_clo: float | None = None
+
+
+class UploadOut(BaseModel):
+    id: uuid.UUID
+    status: str = Field(description="queued, processing, done or failed")
+    status_url: str
+    original_name: str | None
+    size: int
+    sha256: str
+    error: str | None = Field(description="Why the file could not be analysed (status failed)")
+    warnings: list[str] = []
+    attempts: int
+    sessions: list[uuid.UUID] = []
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class SessionSummary(BaseModel):
+    id: uuid.UUID
+    upload_id: uuid.UUID
+    sport: str | None
+    sub_sport: str | None
+    start_time: datetime | None
+    duration_s: float | None
+    distance_m: float | None
+    risk_tier: str | None
+    sweat_l: float | None
+    algorithm_version: str
+
+
+SessionJson = dict[str, Any]

@@ -1,0 +1,1 @@
+"""sweatsync: the command line and the embedded runner, on top of ingest, workers and alerts."""

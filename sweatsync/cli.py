@@ -1,0 +1,294 @@
+"""The `sweatsync` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+
+def _db_ready() -> None:
+    from core.migrate import upgrade_to_head
+    from core.settings import get_settings
+
+    upgrade_to_head(get_settings().effective_database_url)
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from sweatsync.embedded import run
+
+    run(host=args.host, port=args.port, concurrency=args.concurrency)
+    return 0
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    _db_ready()
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from core.db import unit_of_work
+    from ingest.service import EmailTaken, create_user
+
+    _db_ready()
+    try:
+        with unit_of_work() as uow:
+            user, token = create_user(uow.session, email=args.email, display_name=args.name)
+    except EmailTaken:
+        print(f"an account with the email {args.email} already exists", file=sys.stderr)
+        return 1
+    print(f"user {user.email} created (id {user.id})")
+    print(f"API token (shown only once): {token}")
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from email import policy
+    from email.parser import BytesParser
+
+    from core.settings import get_settings
+
+    folder = get_settings().effective_outbox_dir
+    files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime) if folder.exists() else []
+    if not files:
+        print(f"no emails in {folder}")
+        return 0
+    for path in files[-args.limit :]:
+        msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes(), headersonly=True)
+        print(f"{msg['Date']}  to {msg['To']}  {msg['Subject']}\n    {path}")
+    return 0
+
+
+def _read_activity_file(path: Path) -> bytes:
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        from workers.fit import decompress_gzip_capped
+
+        return decompress_gzip_capped(data, 100 * 1024 * 1024)
+    return data
+
+
+def analyze_file(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from alerts.recommend import recommend
+    from alerts.risk import RiskContext, score_risk
+    from workers.analysis import analyze_activity
+    from workers.fit import parse_fit
+    from workers.physiology.inputs import Athlete, Conditions
+
+    parsed = parse_fit(_read_activity_file(Path(args.file)))
+    athlete = Athlete(
+        mass_kg=args.weight,
+        height_m=args.height,
+        sex=args.sex,
+        age=args.age,
+        hr_max=args.hr_max,
+        hr_rest=args.hr_rest,
+        lthr=args.lthr,
+        ftp_w=args.ftp,
+        sweat_sodium_mmol_l=args.sweat_sodium,
+        clothing_clo=args.clothing,
+    )
+    conditions = Conditions(
+        temp_c=args.temp,
+        humidity_pct=args.humidity,
+        indoor=args.indoor,
+        air_speed_ms=None,
+        fluid_intake_l=args.fluid_intake,
+    )
+    context = RiskContext(
+        cramp_history=args.cramp_history,
+        previous_28d=[],
+        sodium_24h_mg=0.0,
+        measured_sweat_sodium_mmol_l=args.sweat_sodium,
+    )
+    sessions = []
+    for activity in parsed.activities:
+        result = analyze_activity(activity, athlete, conditions)
+        result["risk"] = score_risk(result, context)
+        result["recommendations"] = recommend(result, result["risk"])
+        sessions.append(result)
+    return sessions
+
+
+def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        value = round(value, digits)
+    return f"{value}{unit}"
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    fluid, sodium, risk = s.get("fluid") or {}, s.get("sodium") or {}, s.get("risk") or {}
+    hr, power, load, energy = (
+        s.get("heart_rate") or {},
+        s.get("power") or {},
+        s.get("load") or {},
+        s.get("energy") or {},
+    )
+    amb, rec = s.get("ambient") or {}, s.get("recommendations") or {}
+    minutes = (s.get("duration_s") or 0) / 60
+    lines = [
+        f"{s.get('sport') or 'activity'} ({s.get('sub_sport') or '-'}), "
+        f"{s.get('start_time') or 'unknown start'}" + (", PARTIAL" if s.get("partial") else ""),
+        f"  duration {minutes:.0f} min, distance {_fmt((s.get('distance_m') or 0) / 1000, ' km', 2)}",
+        f"  heart rate avg {_fmt(hr.get('avg_bpm'), ' bpm', 0)}, max {_fmt(hr.get('max_bpm'), ' bpm', 0)}",
+        f"  power avg {_fmt(power.get('avg_w'), ' W', 0)}, normalized {_fmt(power.get('np_w'), ' W', 0)}, "
+        f"intensity {_fmt(power.get('if'), '', 2)}, stress score {_fmt(power.get('tss'), '', 0)}",
+        f"  load: TRIMP {_fmt(load.get('trimp_banister'), '', 0)}, HRSS {_fmt(load.get('hrss'), '', 0)}",
+        f"  energy {_fmt(energy.get('kcal'), ' kcal', 0)} (from {energy.get('source') or 'n/a'})",
+        f"  ambient {_fmt(amb.get('temp_c'), ' °C')}, {_fmt(amb.get('humidity_pct'), ' % RH', 0)} "
+        f"({amb.get('source') or 'n/a'})",
+        f"  sweat {_fmt(fluid.get('sweat_l'), ' L', 2)} (range {_fmt(fluid.get('sweat_l_low'), '', 2)}–"
+        f"{_fmt(fluid.get('sweat_l_high'), ' L', 2)}), {_fmt(fluid.get('rate_l_per_h'), ' L/h', 2)}, "
+        f"{_fmt(fluid.get('body_mass_pct'), ' % body mass')}",
+        f"  sodium {_fmt(sodium.get('mg'), ' mg', 0)} (range {_fmt(sodium.get('mg_low'), '', 0)}–"
+        f"{_fmt(sodium.get('mg_high'), ' mg', 0)})",
+        f"  cramp-risk factors: score {risk.get('score')}, {risk.get('tier')}",
+    ]
+    lines += [f"    +{r['points']} {r['reason']}" for r in risk.get("reasons", [])]
+    lines.append(
+        f"  replenish: up to {_fmt(rec.get('fluid_l'), ' L', 2)} fluid, "
+        f"about {_fmt(rec.get('sodium_mg'), ' mg', 0)} sodium"
+    )
+    lines += [f"    - {m}" for m in rec.get("messages", [])]
+    if s.get("assumptions"):
+        lines.append("  assumed: " + "; ".join(s["assumptions"]))
+    if s.get("missing"):
+        lines.append("  not computed: " + "; ".join(s["missing"]))
+    return "\n".join(lines)
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from workers.activity import FitRejected
+
+    try:
+        sessions = analyze_file(args)
+    except FitRejected as e:
+        print(f"cannot analyse {args.file}: {e.reason}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(sessions[0] if len(sessions) == 1 else sessions, indent=2, default=str))
+    else:
+        print("\n\n".join(format_summary(s) for s in sessions))
+    return 0
+
+
+def cmd_recompute(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from core.db import unit_of_work
+    from core.models import User, WorkoutSession
+    from workers.tasks import recompute_session
+
+    _db_ready()
+    with unit_of_work() as uow:
+        query = select(WorkoutSession.id)
+        if args.user:
+            query = query.join(User, User.id == WorkoutSession.user_id).where(User.email == args.user.lower())
+        if args.since:
+            since = datetime.combine(args.since, datetime.min.time(), tzinfo=UTC)
+            query = query.where(WorkoutSession.start_time >= since)
+        ids = list(uow.session.scalars(query))
+    for session_id in ids:
+        recompute_session.delay(str(session_id))
+    print(f"queued {len(ids)} session(s) for recomputation")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+
+    from sweatsync.embedded import worker_command
+
+    cmd = worker_command(concurrency=args.concurrency, beat=args.beat)
+    os.execv(cmd[0], cmd)  # noqa: S606 - replaces this process with the Celery worker
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ingest.app import create_app
+
+    _db_ready()
+    uvicorn.run(create_app(), host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sweatsync", description="Workout files in, hydration and cramp-risk advice out."
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run the whole service on this machine (API, worker, broker)")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--concurrency", type=int, default=2)
+    up.set_defaults(func=cmd_up)
+
+    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    create = user.add_parser("create", help="create a user and print its API token")
+    create.add_argument("email")
+    create.add_argument("--name", help="display name used in emails")
+    create.set_defaults(func=cmd_user_create)
+
+    outbox = sub.add_parser("outbox", help="list emails written to the local outbox folder")
+    outbox.add_argument("--limit", type=int, default=20)
+    outbox.set_defaults(func=cmd_outbox)
+
+    a = sub.add_parser("analyze", help="analyse a FIT file here, without any server")
+    a.add_argument("file")
+    a.add_argument("--weight", type=float, metavar="KG")
+    a.add_argument("--height", type=float, metavar="M")
+    a.add_argument("--sex", choices=["m", "f"])
+    a.add_argument("--age", type=int, metavar="Y")
+    a.add_argument("--hr-max", type=int, metavar="BPM")
+    a.add_argument("--hr-rest", type=int, metavar="BPM")
+    a.add_argument("--lthr", type=int, metavar="BPM")
+    a.add_argument("--ftp", type=int, metavar="W")
+    a.add_argument("--temp", type=float, metavar="C", help="air temperature")
+    a.add_argument("--humidity", type=float, metavar="PCT", help="relative humidity")
+    place = a.add_mutually_exclusive_group()
+    place.add_argument("--indoor", dest="indoor", action="store_true", default=None)
+    place.add_argument("--outdoor", dest="indoor", action="store_false")
+    a.add_argument("--sweat-sodium", type=float, metavar="MMOL_L", help="measured sweat sodium")
+    a.add_argument("--fluid-intake", type=float, metavar="L", help="fluid drunk during the session")
+    a.add_argument("--cramp-history", choices=["none", "ever", "recent"], default="none")
+    a.add_argument(
+        "--clothing", type=float, metavar="CLO", help="clothing insulation (0.3 = shorts and T-shirt)"
+    )
+    a.add_argument("--json", action="store_true", help="print the session JSON, as GET /v1/sessions/{id}")
+    a.set_defaults(func=cmd_analyze)
+
+    r = sub.add_parser("recompute", help="re-run the current models on stored sessions (no second alert)")
+    r.add_argument("--user", metavar="EMAIL")
+    r.add_argument("--since", type=date.fromisoformat, metavar="DATE")
+    r.set_defaults(func=cmd_recompute)
+
+    w = sub.add_parser("worker", help="run a Celery worker (production)")
+    w.add_argument("--concurrency", type=int, default=2)
+    w.add_argument("--beat", action="store_true", help="also run the periodic sweeper and outbox relay")
+    w.set_defaults(func=cmd_worker)
+
+    api = sub.add_parser("api", help="run the HTTP API only (production)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.set_defaults(func=cmd_api)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Real services for integration tests: redis-server, databases, Celery workers, SMTP, the API."""

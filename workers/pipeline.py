@@ -1,0 +1,139 @@
+"""process_upload as a service: claim, parse, analyse, store, hand over to alerts.
+
+Parsing and the models run outside any transaction; the results, the upload's new status and
+the alert outbox row are written in one transaction, so an email exists only for a stored
+session and a stored session always has its alert decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from alerts import handover
+from core.db import unit_of_work
+from core.models import Upload, UploadStatus, WorkoutSession
+from core.settings import Settings
+from core.storage import raw_path
+from workers import repository as repo
+from workers.activity import FitRejected, ParseResult
+from workers.analysis import analyze_activity, athlete_from_profile, conditions_from_overrides
+from workers.fit import decompress_gzip_capped, parse_fit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    status: str
+    alerts_queued: int = 0
+
+
+def load_and_parse(settings: Settings, storage_key: str) -> ParseResult:
+    data = raw_path(settings, storage_key).read_bytes()
+    if storage_key.endswith(".gz"):
+        data = decompress_gzip_capped(data, settings.max_decompressed_bytes)
+    return parse_fit(data)
+
+
+def process_upload(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
+    with unit_of_work() as uow:
+        upload = repo.claim_upload(uow.session, upload_id=upload_id, lease_s=settings.task_time_limit_s + 60)
+        if upload is None:
+            return Outcome("skipped")
+        if upload.attempts > settings.max_attempts:
+            # Poison-pill guard: each attempt that killed its worker was counted at claim time.
+            repo.finish_upload(
+                uow.session,
+                upload_id=upload_id,
+                status=UploadStatus.FAILED,
+                error=(
+                    f"the analyser stopped while reading this file {settings.max_attempts} times; "
+                    "the file is kept and can be re-processed once the fault is fixed"
+                ),
+            )
+            return Outcome(UploadStatus.FAILED)
+        storage_key = upload.storage_key
+
+    try:
+        parsed = load_and_parse(settings, storage_key)
+    except FitRejected as rejected:
+        with unit_of_work() as uow:
+            repo.finish_upload(
+                uow.session, upload_id=upload_id, status=UploadStatus.FAILED, error=rejected.reason
+            )
+        return Outcome(UploadStatus.FAILED)
+    except FileNotFoundError:
+        with unit_of_work() as uow:
+            repo.finish_upload(
+                uow.session,
+                upload_id=upload_id,
+                status=UploadStatus.FAILED,
+                error="the stored file is missing",
+            )
+        return Outcome(UploadStatus.FAILED)
+
+    with unit_of_work() as uow:
+        db = uow.session
+        upload = db.get(Upload, upload_id)
+        assert upload is not None
+        user, profile = repo.get_user_and_profile(db, upload.user_id)
+        queued = 0
+        for activity in parsed.activities:
+            existing = (
+                db.query(WorkoutSession).filter_by(upload_id=upload.id, leg_index=activity.leg_index).first()
+            )
+            overrides = (existing.overrides if existing else None) or {}
+            metrics = analyze_activity(
+                activity,
+                athlete_from_profile(profile, when=activity.start_time),
+                conditions_from_overrides(overrides),
+            )
+            ws = repo.upsert_session(
+                db,
+                upload=upload,
+                leg_index=activity.leg_index,
+                sport=activity.sport,
+                sub_sport=activity.sub_sport,
+                indoor=metrics.get("indoor"),
+                start_time=activity.start_time,
+                duration_s=metrics.get("duration_s"),
+                distance_m=metrics.get("distance_m"),
+                metrics=metrics,
+                algorithm_version=metrics["algorithm_version"],
+            )
+            queued += handover.assess_and_queue(db, user=user, profile=profile, workout_session=ws)
+        warnings = list(dict.fromkeys(parsed.warnings + [w for a in parsed.activities for w in a.warnings]))
+        repo.finish_upload(db, upload_id=upload_id, status=UploadStatus.DONE, warnings=warnings)
+    return Outcome(UploadStatus.DONE, alerts_queued=queued)
+
+
+def recompute_session(session_id: uuid.UUID, *, settings: Settings) -> str:
+    """Re-run the current models on a stored session; the alert dedup key keeps it from re-alerting."""
+    with unit_of_work() as uow:
+        ws = uow.session.get(WorkoutSession, session_id)
+        if ws is None:
+            return "missing"
+        storage_key = ws.upload.storage_key
+        leg_index = ws.leg_index
+    parsed = load_and_parse(settings, storage_key)
+    activity = next((a for a in parsed.activities if a.leg_index == leg_index), None)
+    if activity is None:
+        return "missing"
+    with unit_of_work() as uow:
+        db = uow.session
+        ws = db.get(WorkoutSession, session_id)
+        assert ws is not None
+        user, profile = repo.get_user_and_profile(db, ws.user_id)
+        metrics = analyze_activity(
+            activity,
+            athlete_from_profile(profile, when=activity.start_time),
+            conditions_from_overrides(ws.overrides or {}),
+        )
+        ws.metrics = metrics
+        ws.algorithm_version = metrics["algorithm_version"]
+        ws.indoor = metrics.get("indoor")
+        db.flush()
+        handover.assess_and_queue(db, user=user, profile=profile, workout_session=ws)
+    return "done"

@@ -1,0 +1,133 @@
+"""Database access for the workers. Only flushes; `core.db.unit_of_work` commits."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.models import Profile, Upload, UploadStatus, User, WorkoutSession, utcnow
+
+HOSTNAME = socket.gethostname()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim_upload(
+    db: Session, *, upload_id: uuid.UUID, lease_s: int, now: datetime | None = None
+) -> Upload | None:
+    """Take the processing lease on an upload, or return None when someone else holds it.
+
+    A single conditional UPDATE is atomic on SQLite and PostgreSQL alike, so ten concurrent
+    deliveries of the same id produce exactly one claim.
+    """
+    now = now or utcnow()
+    claim = dict(
+        status=UploadStatus.PROCESSING,
+        attempts=Upload.attempts + 1,
+        worker_pid=os.getpid(),
+        worker_host=HOSTNAME,
+        locked_until=now + timedelta(seconds=lease_s),
+        started_at=now,
+        updated_at=now,
+    )
+    claimable = or_(
+        Upload.status == UploadStatus.QUEUED,
+        and_(Upload.status == UploadStatus.PROCESSING, Upload.locked_until < now),
+    )
+    result = db.execute(
+        update(Upload)
+        .where(Upload.id == upload_id, claimable)
+        .values(**claim)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        held = db.get(Upload, upload_id)
+        # Fast path after a killed worker child on this host: its pid is gone, take over now
+        # instead of waiting for the lease to run out.
+        if (
+            held is None
+            or held.status != UploadStatus.PROCESSING
+            or held.worker_host != HOSTNAME
+            or held.worker_pid in (None, os.getpid())
+            or _pid_alive(held.worker_pid)
+        ):
+            return None
+        result = db.execute(
+            update(Upload)
+            .where(
+                Upload.id == upload_id, Upload.worker_pid == held.worker_pid, Upload.worker_host == HOSTNAME
+            )
+            .values(**claim)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            return None
+    db.expire_all()
+    return db.get(Upload, upload_id)
+
+
+def finish_upload(
+    db: Session,
+    *,
+    upload_id: uuid.UUID,
+    status: str,
+    error: str | None = None,
+    warnings: list[str] | None = None,
+) -> None:
+    upload = db.get(Upload, upload_id)
+    if upload is None:
+        return
+    upload.status = status
+    upload.error = error
+    upload.warnings = warnings or None
+    upload.locked_until = None
+    upload.finished_at = utcnow()
+    db.flush()
+
+
+def get_user_and_profile(db: Session, user_id: uuid.UUID) -> tuple[User, Profile | None]:
+    user = db.get(User, user_id)
+    if user is None:
+        raise LookupError(f"user {user_id} not found")
+    return user, db.get(Profile, user_id)
+
+
+def upsert_session(db: Session, *, upload: Upload, leg_index: int, **values: object) -> WorkoutSession:
+    existing = db.scalar(
+        select(WorkoutSession).where(
+            WorkoutSession.upload_id == upload.id, WorkoutSession.leg_index == leg_index
+        )
+    )
+    if existing is None:
+        existing = WorkoutSession(user_id=upload.user_id, upload_id=upload.id, leg_index=leg_index)
+        db.add(existing)
+    for key, value in values.items():
+        setattr(existing, key, value)
+    db.flush()
+    return existing
+
+
+def stuck_uploads(db: Session, *, older_than: datetime, now: datetime) -> list[uuid.UUID]:
+    """Uploads a lost broker message left behind: queued for long, or processing past their lease."""
+    rows = db.scalars(
+        select(Upload.id).where(
+            or_(
+                and_(Upload.status == UploadStatus.QUEUED, Upload.updated_at < older_than),
+                and_(Upload.status == UploadStatus.PROCESSING, Upload.locked_until < now),
+            )
+        )
+    )
+    return list(rows)
