@@ -8,20 +8,39 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.dedup import cramp_risk_key
-from alerts.outbox import enqueue_alert
+from alerts.outbox import enqueue_cramp_alert
 from alerts.recommend import recommend
-from alerts.render import render_cramp_alert
-from alerts.risk import RiskContext, score_risk
-from core.models import Profile, User, WorkoutSession
+from alerts.risk import RiskContext, history_entry, score_risk
+from core.models import CrampReport, Profile, User, WorkoutSession
 from core.settings import get_settings
 from core.signing import sign
 
-TIER_RANK = {"low": 0, "moderate": 1, "high": 2}
+HISTORY_RANK = {"none": 0, "ever": 1, "recent": 2}
+
+
+def cramp_history(db: Session, *, profile: Profile | None, ws: WorkoutSession) -> str:
+    """The stronger of the profile's answer and the athlete's own reports (science.md §4.2 "History").
+
+    "recent" = a reported cramp in one of the last 10 sessions before this one; "ever" = any reported cramp.
+    """
+    stated = (profile.cramp_history if profile else None) or "none"
+    before = select(WorkoutSession.id).where(WorkoutSession.user_id == ws.user_id, WorkoutSession.id != ws.id)
+    if ws.start_time is not None:
+        before = before.where(WorkoutSession.start_time < ws.start_time)
+    last_ten = list(db.scalars(before.order_by(WorkoutSession.start_time.desc()).limit(10)))
+    cramped = select(CrampReport.session_id).where(
+        CrampReport.user_id == ws.user_id, CrampReport.cramped.is_(True)
+    )
+    reported = "none"
+    if last_ten and db.scalar(cramped.where(CrampReport.session_id.in_(last_ten)).limit(1)) is not None:
+        reported = "recent"
+    elif db.scalar(cramped.limit(1)) is not None:
+        reported = "ever"
+    return max(stated, reported, key=HISTORY_RANK.__getitem__)
 
 
 def risk_context(db: Session, *, profile: Profile | None, ws: WorkoutSession) -> RiskContext:
-    previous: list[tuple[float, float | None]] = []
+    previous: list[tuple[float | None, float | None]] = []
     sodium_24h = 0.0
     if ws.start_time is not None:
         rows = db.scalars(
@@ -34,21 +53,15 @@ def risk_context(db: Session, *, profile: Profile | None, ws: WorkoutSession) ->
         )
         for other in rows:
             metrics = other.metrics or {}
-            previous.append((float(other.duration_s or 0.0), (metrics.get("power") or {}).get("tss")))
+            previous.append(history_entry(metrics))
             if other.start_time and other.start_time >= ws.start_time - timedelta(hours=24):
                 sodium_24h += float((metrics.get("sodium") or {}).get("mg") or 0.0)
     return RiskContext(
-        cramp_history=(profile.cramp_history if profile else None) or "none",
+        cramp_history=cramp_history(db, profile=profile, ws=ws),
         previous_28d=previous,
         sodium_24h_mg=sodium_24h,
         measured_sweat_sodium_mmol_l=profile.sweat_sodium_mmol_l if profile else None,
     )
-
-
-def wants_alert(user: User, tier: str) -> bool:
-    if user.alerts_opt_out:
-        return False
-    return TIER_RANK.get(tier, 0) >= TIER_RANK.get(user.alert_min_tier or "high", 2)
 
 
 def alert_links(user: User, ws: WorkoutSession) -> dict[str, str]:
@@ -71,27 +84,11 @@ def assess_and_queue(
     ws = workout_session
     metrics: dict[str, Any] = dict(ws.metrics)
     metrics["risk"] = score_risk(metrics, risk_context(db, profile=profile, ws=ws))
-    metrics["recommendations"] = recommend(metrics, metrics["risk"])
+    metrics["recommendations"] = recommend(metrics, metrics["risk"], units=user.units or "metric")
     ws.metrics = metrics
     db.flush()
-    if not wants_alert(user, metrics["risk"]["tier"]):
-        return 0
-    session_json = {**metrics, "id": str(ws.id), "upload_id": str(ws.upload_id)}
-    payload = render_cramp_alert(
-        session=session_json,
-        user_email=user.email,
-        display_name=user.display_name,
-        session_id=str(ws.id),
-        links=alert_links(user, ws),
-        units=user.units or "metric",
-    )
-    inserted = enqueue_alert(
-        db,
-        user_id=user.id,
-        session_id=ws.id,
-        kind="cramp_risk",
-        dedup_key=cramp_risk_key(ws.id),
-        recipient=user.email,
-        payload=payload,
+    session_json = {"id": str(ws.id), "upload_id": str(ws.upload_id), **metrics}
+    inserted = enqueue_cramp_alert(
+        db, user=user, session_id=ws.id, session_json=session_json, links=alert_links(user, ws)
     )
     return 1 if inserted else 0

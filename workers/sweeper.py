@@ -21,5 +21,5 @@ def stuck_upload_ids(settings: Settings) -> list[uuid.UUID]:
 
 
 def relay_outbox(settings: Settings) -> int:
-    stats = relay_due(sender=sender_from_settings(settings))
-    return int(getattr(stats, "sent", 0))
+    stats = relay_due(sender=sender_from_settings(settings), mail_from=settings.mail_from)
+    return stats.sent

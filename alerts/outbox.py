@@ -1,0 +1,107 @@
+"""Write alerts to the transactional outbox (reliability.md §4).
+
+Flushes only; the caller's unit of work commits.
+
+The worker calls this in the SAME transaction that stores the session result, so the alert exists if and
+only if the result does. `dedup_key` is UNIQUE and the insert is ON CONFLICT DO NOTHING, so reprocessing a
+session (or ten concurrent runs of the same task) leaves exactly one row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from alerts.dedup import CRAMP_RISK, cramp_risk_key
+from alerts.render import render_cramp_alert
+from alerts.risk import should_alert
+from core.models import AlertOutbox, OutboxStatus, User
+
+
+def enqueue_alert(
+    session: Session,
+    *,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID | None,
+    kind: str,
+    dedup_key: str,
+    recipient: str,
+    payload: Mapping[str, Any],
+    now: datetime | None = None,
+) -> bool:
+    """Insert one pending outbox row unless its dedup key exists; True if a row was inserted."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        insert = postgresql.insert
+    elif dialect == "sqlite":
+        insert = sqlite.insert
+    else:
+        raise NotImplementedError(f"outbox insert is not implemented for {dialect}")
+    when = now or datetime.now(UTC)
+    session.flush()  # the user and session rows this one points at must reach the database first
+    table = AlertOutbox.__table__
+    stmt = (
+        insert(table)
+        .values(
+            id=uuid.uuid4(),
+            user_id=user_id,
+            session_id=session_id,
+            kind=kind,
+            dedup_key=dedup_key,
+            recipient=recipient,
+            payload=dict(payload),
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=when,
+            created_at=when,
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.dedup_key])
+        .returning(table.c.id)
+    )
+    return session.execute(stmt).scalar_one_or_none() is not None
+
+
+def enqueue_cramp_alert(
+    session: Session,
+    *,
+    user: User,
+    session_id: uuid.UUID,
+    session_json: Mapping[str, Any],
+    links: Mapping[str, str],
+    now: datetime | None = None,
+) -> bool:
+    """The worker's hand-over: if the user wants this tier, render the email and enqueue it (flush only).
+
+    `session_json` must already carry `risk`. Returns True only when a new outbox row was written.
+    """
+    risk = session_json.get("risk") or {}
+    tier = risk.get("tier")
+    if tier is None:
+        return False
+    # A User not yet flushed has no column defaults applied: read None as the defaults.
+    min_tier = user.alert_min_tier or "high"
+    if not should_alert(tier=tier, min_tier=min_tier, opted_out=bool(user.alerts_opt_out)):
+        return False
+    payload = render_cramp_alert(
+        session=session_json,
+        user_email=user.email,
+        display_name=user.display_name,
+        session_id=str(session_id),
+        links=links,
+        units=user.units or "metric",
+    )
+    return enqueue_alert(
+        session,
+        user_id=user.id,
+        session_id=session_id,
+        kind=CRAMP_RISK,
+        dedup_key=cramp_risk_key(session_id),
+        recipient=user.email,
+        payload=payload,
+        now=now,
+    )
