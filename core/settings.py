@@ -68,8 +68,10 @@ class Settings(BaseSettings):
     task_time_limit_s: int = 300
     broker_visibility_timeout_s: int = 900
     max_attempts: int = 3
-    # Sweeper: uploads untouched this long in queued/processing are re-enqueued.
+    # Sweeper: uploads queued this long are re-enqueued (processing ones when their lease ran out).
     stuck_after_s: int = 600
+    sweep_interval_s: float = 60.0
+    relay_interval_s: float = 10.0
 
     @field_validator("public_base_url")
     @classmethod

@@ -41,8 +41,8 @@ def make_celery(settings: Settings) -> Celery:
         timezone="UTC",
         # No ETA/countdown anywhere (celery#2481 family): periodic work runs from beat.
         beat_schedule={
-            "sweep-stuck-uploads": {"task": "sweatsync.sweep", "schedule": 60.0},
-            "relay-outbox": {"task": "sweatsync.relay_outbox", "schedule": 10.0},
+            "sweep-stuck-uploads": {"task": "sweatsync.sweep", "schedule": settings.sweep_interval_s},
+            "relay-outbox": {"task": "sweatsync.relay_outbox", "schedule": settings.relay_interval_s},
         },
     )
     return app

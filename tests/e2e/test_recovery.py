@@ -1,0 +1,95 @@
+"""A crash of a worker or the loss of the broker's queue delays work, never loses it (reliability.md R1, R5)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from conftest import isolated_env, migrated_database
+from fitgen import build_fit, steady_records
+from sqlalchemy import func, select
+
+from core.db import unit_of_work
+from core.models import Upload, WorkoutSession
+from support.services import SAMPLES, ApiServer, celery_worker
+
+pytestmark = pytest.mark.integration
+
+LONG_FILE = SAMPLES / "multi_garmin-fenix5x_14h05.fit"  # several seconds of parsing: time to kill it
+
+
+@contextmanager
+def api_and_env(tmp: Path, redis_url: str, **extra: str) -> Iterator[tuple[str, str, dict[str, str]]]:
+    redis.Redis.from_url(redis_url).flushall()
+    with (
+        pytest.MonkeyPatch.context() as mp,
+        migrated_database("sqlite", tmp) as db_url,
+        isolated_env(mp, tmp, database_url=db_url, broker_url=redis_url, **extra),
+        ApiServer() as api,
+    ):
+        token = httpx.post(f"{api.url}/v1/users", json={"email": "r@example.com"}).json()["token"]
+        env = {k: v for k, v in os.environ.items() if k.startswith("SWEATSYNC_")}
+        yield api.url, token, env
+
+
+def post(api: str, token: str, name: str, data: bytes) -> str:
+    r = httpx.post(
+        f"{api}/v1/uploads", files={"file": (name, data)}, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert r.status_code == 202, r.text
+    return r.json()["id"]
+
+
+def wait_for(predicate, timeout_s: float, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def statuses() -> dict[str, int]:
+    with unit_of_work() as uow:
+        rows = uow.session.execute(select(Upload.status, func.count()).group_by(Upload.status))
+        return dict(rows.all())  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not LONG_FILE.exists(), reason="sample file missing")
+def test_killing_the_worker_child_mid_parse_delays_the_upload_but_loses_nothing(
+    tmp_path: Path, redis_url: str
+) -> None:
+    with api_and_env(tmp_path, redis_url) as (api, token, env):
+        with celery_worker(env, concurrency=1, log=tmp_path / "worker.log"):
+            upload_id = post(api, token, LONG_FILE.name, LONG_FILE.read_bytes())
+
+            def worker_pid() -> int | None:
+                with unit_of_work() as uow:
+                    row = uow.session.get(Upload, __import__("uuid").UUID(upload_id))
+                    return row.worker_pid if row and row.status == "processing" else None
+
+            wait_for(lambda: worker_pid() is not None, 60, "the worker to claim the upload")
+            os.kill(worker_pid(), signal.SIGKILL)  # the prefork child, mid-parse
+            wait_for(lambda: statuses().get("done") == 1, 240, "the upload to be processed after the kill")
+        with unit_of_work() as uow:
+            row = uow.session.scalar(select(Upload))
+            assert row.attempts == 2
+            legs = uow.session.scalar(select(func.count()).select_from(WorkoutSession))
+            assert legs >= 1
+            assert uow.session.scalar(select(func.count(func.distinct(WorkoutSession.leg_index)))) == legs
+
+
+def test_the_sweeper_recovers_every_upload_when_the_broker_loses_its_queue(tmp_path: Path, redis_url: str) -> None:
+    with api_and_env(tmp_path, redis_url, stuck_after_s="1", sweep_interval_s="2") as (api, token, env):
+        ids = [
+            post(api, token, f"run{i}.fit", build_fit(steady_records(minutes=20 + i, hr=150), sport="running"))
+            for i in range(5)
+        ]
+        redis.Redis.from_url(redis_url).flushall()  # every queued message is gone
+        with celery_worker(env, concurrency=2, beat=True, log=tmp_path / "worker.log"):
+            wait_for(lambda: statuses().get("done") == len(ids), 120, "the sweeper to re-enqueue the lost uploads")

