@@ -1,0 +1,222 @@
+"""Ambient temperature, humidity and relative air speed (science.md §3.3 step 3 and §3.4).
+
+Priority for temperature and humidity, each resolved on its own:
+1. the athlete's per-session override;
+2. the FIT `weather_conditions` message (phone forecast);
+3. temperature only: a non-wrist head unit's sensor, median over moving time, low confidence;
+4. defaults: outdoor 20 °C / 50 %, indoor 21 °C / 50 % — "assumed".
+A wrist device's temperature is never ambient (body heat); it is only reported as an upper bound.
+(No weather-service lookup or external sensor channel exists in the normalized activity yet.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workers.physiology.report import assumption
+
+OUTDOOR_DEFAULT = (20.0, 50.0)
+INDOOR_DEFAULT = (21.0, 50.0)
+INDOOR_AIR_SPEED_MS = 1.0  # fan
+UNKNOWN_AIR_SPEED_MS = 1.0  # outdoors without a speed channel
+CYCLING_SPORTS = frozenset({"cycling", "e_biking"})
+HEAD_UNIT_TOKENS = (
+    "edge",
+    "karoo",
+    "hammerhead",
+    "wahoo",
+    "elemnt",
+    "bryton",
+    "sigma",
+    "rox",
+    "lezyne",
+    "srm",
+    "stages",
+)
+WRIST_TOKENS = (
+    "forerunner",
+    "fenix",
+    "fēnix",
+    "epix",
+    "enduro",
+    "instinct",
+    "venu",
+    "vivoactive",
+    "vivosmart",
+    "rival",
+    "watch",
+    "coros",
+    "suunto",
+    "polar",
+    "apple",
+    "quatix",
+    "descent",
+    "marq",
+    "tactix",
+    "approach",
+    "amazfit",
+    "huami",
+    "fitbit",
+    "pace",
+    "vertix",
+    "apex",
+)
+INDOOR_SUB_SPORTS = frozenset(
+    {
+        "treadmill",
+        "indoor_cycling",
+        "virtual_activity",
+        "indoor_running",
+        "spin",
+        "indoor_rowing",
+        "indoor_walking",
+    }
+)
+
+
+def device_text(device: dict[str, Any] | None) -> str:
+    if not device:
+        return ""
+    keys = ("manufacturer", "product", "product_name", "garmin_product", "name")
+    return " ".join(str(device[k]) for k in keys if device.get(k) is not None).lower()
+
+
+def is_head_unit(sport: str | None, device: dict[str, Any] | None) -> bool:
+    """A bike computer on the handlebar: cycling sport and an Edge/Karoo/Wahoo/Bryton/Sigma/Lezyne/SRM/Stages
+    recording device that is not a watch. Anything else (watches, phones, unknown or numeric-only products)
+    counts as body-worn, whose temperature is never ambient."""
+    if (sport or "").lower() not in CYCLING_SPORTS:
+        return False
+    text = device_text(device)
+    if any(tok in text for tok in WRIST_TOKENS):
+        return False
+    return any(tok in text for tok in HEAD_UNIT_TOKENS)
+
+
+def resolve_indoor(conditions_indoor: bool | None, activity_indoor: bool | None, sub_sport: str | None):
+    """(indoor, source): override → the file's sport/sub_sport → outdoor assumed."""
+    if conditions_indoor is not None:
+        return bool(conditions_indoor), "override"
+    if activity_indoor is not None:
+        return bool(activity_indoor), "session"
+    if (sub_sport or "").lower() in INDOOR_SUB_SPORTS:
+        return True, "session"
+    return False, "assumed"
+
+
+@dataclass
+class Ambient:
+    temp_c: float
+    humidity_pct: float
+    source: str  # of the temperature: override | weather_message | head_unit | default
+    humidity_source: str  # override | weather_message | default
+    confidence: str  # high (override/weather) | low (head unit) | assumed (default)
+    device_temp_c: float | None = None  # median device-sensor reading over moving time, if any
+    device_temp_is_ambient: bool = False
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _valid(x: Any, lo: float, hi: float) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) and lo <= v <= hi else None
+
+
+def resolve_ambient(
+    *,
+    override_temp_c: float | None,
+    override_rh_pct: float | None,
+    weather: dict[str, Any] | None,
+    temperature: np.ndarray | None,
+    moving: np.ndarray,
+    indoor: bool,
+    head_unit: bool,
+) -> Ambient:
+    """Pick temperature and humidity by the priority above; `notes` become assumption entries."""
+    weather = weather or {}
+    notes: list[dict[str, Any]] = []
+    default_t, default_rh = INDOOR_DEFAULT if indoor else OUTDOOR_DEFAULT
+
+    device_t = None
+    if temperature is not None:
+        temp = np.asarray(temperature, dtype=float)
+        sel = temp[moving & np.isfinite(temp)] if moving.any() else temp[np.isfinite(temp)]
+        if sel.size == 0:
+            sel = temp[np.isfinite(temp)]
+        if sel.size:
+            device_t = float(np.median(sel))
+
+    t_c, t_src, conf = _valid(override_temp_c, -40, 60), "override", "high"
+    if t_c is None:
+        t_c, t_src = _valid(weather.get("temperature_c"), -40, 60), "weather_message"
+    if t_c is None and head_unit and device_t is not None:
+        t_c, t_src, conf = device_t, "head_unit", "low"
+        notes.append(
+            assumption(
+                "ambient.temp_c",
+                round(device_t, 1),
+                "head_unit",
+                "Air temperature is the bike computer's sensor (median while moving); it reads high in sun "
+                "or when stationary. Enter the temperature for this session to improve the sweat estimate.",
+                "conditions.temp_c",
+                ["fluid", "sodium"],
+            )
+        )
+    if t_c is None:
+        t_c, t_src, conf = default_t, "default", "assumed"
+        notes.append(
+            assumption(
+                "ambient.temp_c",
+                default_t,
+                "assumed",
+                f"No air temperature available: {default_t:g} °C ({'indoor' if indoor else 'outdoor'} "
+                "default) assumed. Enter the temperature for this session to improve the sweat estimate.",
+                "conditions.temp_c",
+                ["fluid", "sodium"],
+            )
+        )
+        if device_t is not None and not head_unit:
+            notes.append(
+                assumption(
+                    "ambient.device_temp_c",
+                    round(device_t, 1),
+                    "device",
+                    f"Your device's sensor read {device_t:.0f} °C (median). A body-worn sensor is warmed by "
+                    "the body, so this is only an upper bound on the air temperature and was not used as "
+                    "ambient.",
+                    "conditions.temp_c",
+                )
+            )
+
+    rh, rh_src = _valid(override_rh_pct, 0, 100), "override"
+    if rh is None:
+        rh, rh_src = _valid(weather.get("relative_humidity_pct"), 0, 100), "weather_message"
+    if rh is None:
+        rh, rh_src = default_rh, "default"
+        notes.append(
+            assumption(
+                "ambient.humidity_pct",
+                default_rh,
+                "assumed",
+                f"FIT files carry no humidity: {default_rh:g} % assumed. Enter the humidity for this session "
+                "to improve the sweat estimate.",
+                "conditions.humidity_pct",
+                ["fluid", "sodium"],
+            )
+        )
+
+    return Ambient(
+        temp_c=float(t_c),
+        humidity_pct=float(rh),
+        source=t_src,
+        humidity_source=rh_src,
+        confidence=conf,
+        device_temp_c=device_t,
+        device_temp_is_ambient=(t_src == "head_unit"),
+        notes=notes,
+    )

@@ -1,0 +1,232 @@
+"""Required sweat rate from a steady-state heat balance per 60-s epoch (science.md §3.3).
+
+ISO 7933 (Predicted Heat Strain) components with Shapiro's fixed skin temperature (35 °C), vectorized over
+epochs. Units: W, W/m² (per m² body surface area), °C, kPa, m/s, clo. Gonzalez's USARIEM equations (§3.2)
+are here too, guarded so that they can only be evaluated inside their derivation domain; the service never
+uses them as the athlete model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+T_SKIN_C = 35.0  # Shapiro/Gonzalez convention
+H_RAD = 4.7  # W/m²K, linearised radiation (assumed)
+DEFAULT_CLO = 0.3  # shorts + T-shirt
+MIN_AIR_SPEED_MS = 0.3
+ISO_MAX_AIR_SPEED_MS = 3.0  # v_a = min(v, 3) in the permeability corrections
+STATIC_IM = 0.38  # ISO static moisture permeability index
+MAX_IM = 0.9
+LATENT_HEAT_J_PER_G = 2426.0  # latent heat of sweat at ~30 °C (Wenger 1972 [M]; Monteith 1972)
+SWEAT_CAP_L_PER_H = 2.5  # athlete engineering bound replacing ISO's worker SWmax
+W_CAP = 1.7  # at w ≥ 1.7 the efficiency formula is not used: rate = cap
+ONSET_DECAY = float(np.exp(-1.0 / 10.0))  # ISO first-order sweat onset lag, per minute
+
+
+def dubois_bsa(mass_kg: float, height_m: float) -> float:
+    """AD = 0.202·kg^0.425·h^0.725 m² (DuBois & DuBois 1916)."""
+    return 0.202 * mass_kg**0.425 * height_m**0.725
+
+
+def psat_kpa(temp_c: np.ndarray | float) -> np.ndarray:
+    """Saturated vapour pressure, kPa: 0.6105·exp(17.27·T/(T+237.3))."""
+    t = np.asarray(temp_c, dtype=float)
+    return 0.6105 * np.exp(17.27 * t / (t + 237.3))
+
+
+def convective_hc(v_ms: np.ndarray | float) -> np.ndarray:
+    """ISO 7933 hc, W/m²K: 3.5 + 5.2·v for v ≤ 1 m/s, else 8.7·v^0.6 (v floored at 0.3)."""
+    v = np.maximum(np.asarray(v_ms, dtype=float), MIN_AIR_SPEED_MS)
+    return np.where(v <= 1.0, 3.5 + 5.2 * v, 8.7 * v**0.6)
+
+
+def clothing_area_factor(clo: float) -> float:
+    """fcl = 1 + 0.3·Icl."""
+    return 1.0 + 0.3 * clo
+
+
+def total_insulation(v_ms: np.ndarray | float, clo: float = DEFAULT_CLO) -> np.ndarray:
+    """It = 0.155·Icl + 1/(fcl·(hc + hr)), m²K/W."""
+    return 0.155 * clo + 1.0 / (clothing_area_factor(clo) * (convective_hc(v_ms) + H_RAD))
+
+
+def dynamic_permeability(v_ms: np.ndarray | float, clo: float = DEFAULT_CLO) -> np.ndarray:
+    """ISO dynamic moisture permeability im (v_a = min(v, 3); no walking-speed term)."""
+    va = np.minimum(np.maximum(np.asarray(v_ms, dtype=float), MIN_AIR_SPEED_MS), ISO_MAX_AIR_SPEED_MS)
+    cor_cl = np.minimum(1.0, 1.044 * np.exp((0.066 * va - 0.398) * va))
+    cor_ia = np.minimum(1.0, np.exp((0.047 * va - 0.472) * va))
+    cor_tot = ((0.6 - clo) * cor_ia + clo * cor_cl) / 0.6
+    return np.minimum(MAX_IM, STATIC_IM * ((2.6 * cor_tot - 6.5) * cor_tot + 4.9))
+
+
+def respiratory_heat(ma_w_m2: np.ndarray, ta_c: np.ndarray | float, pa_kpa: np.ndarray | float):
+    """ISO respiration: (Cres, Eres) in W/m². Texp = 28.56 + 0.115·Ta + 0.641·Pa."""
+    ta = np.asarray(ta_c, dtype=float)
+    pa = np.asarray(pa_kpa, dtype=float)
+    t_exp = 28.56 + 0.115 * ta + 0.641 * pa
+    cres = 0.001516 * ma_w_m2 * (t_exp - ta)
+    eres = 0.00127 * ma_w_m2 * (59.34 + 0.53 * ta - 11.63 * pa)
+    return cres, eres
+
+
+def sweat_cap_w_m2(bsa_m2: float) -> float:
+    """The 2.5 L/h cap expressed as evaporative power per m²."""
+    return SWEAT_CAP_L_PER_H * 1000.0 * LATENT_HEAT_J_PER_G / 3600.0 / bsa_m2
+
+
+def w_m2_to_l_per_h(x_w_m2: np.ndarray | float, bsa_m2: float) -> np.ndarray:
+    """Evaporative power per m² → litres of sweat per hour (1 g ≈ 1 ml)."""
+    return np.asarray(x_w_m2, dtype=float) * bsa_m2 * 3600.0 / LATENT_HEAT_J_PER_G / 1000.0
+
+
+@dataclass(frozen=True)
+class HeatBalance:
+    """Per-epoch heat-balance terms, W/m² unless stated."""
+
+    ma: np.ndarray
+    wa: np.ndarray
+    dry: np.ndarray
+    cres: np.ndarray
+    eres: np.ndarray
+    ereq: np.ndarray  # before the Ereq ≤ 0 → 0 rule
+    emax: np.ndarray
+    w: np.ndarray  # required wettedness Ereq/Emax (0 when Ereq ≤ 0, inf when Emax ≤ 0)
+    swreq: np.ndarray  # required sweat rate, capped, ≥ 0
+    it: np.ndarray  # m²K/W
+    im: np.ndarray
+
+    @property
+    def uncompensable(self) -> np.ndarray:
+        """w ≥ 1: evaporation cannot balance heat production (uncompensable heat stress)."""
+        return self.w >= 1.0
+
+
+def required_sweat(
+    m_w: np.ndarray | float,
+    w_ext_w: np.ndarray | float,
+    ta_c: np.ndarray | float,
+    rh_pct: np.ndarray | float,
+    v_ms: np.ndarray | float,
+    bsa_m2: float,
+    clo: float = DEFAULT_CLO,
+    tsk_c: float = T_SKIN_C,
+) -> HeatBalance:
+    """Steady-state required sweat rate, science.md §3.3 steps 1–9 (vectorized over epochs)."""
+    m = np.atleast_1d(np.asarray(m_w, dtype=float))
+    ma = m / bsa_m2
+    wa = np.asarray(w_ext_w, dtype=float) / bsa_m2 + np.zeros_like(ma)
+    ta = np.asarray(ta_c, dtype=float) + np.zeros_like(ma)
+    pa = np.asarray(rh_pct, dtype=float) / 100.0 * psat_kpa(ta)
+    psk = psat_kpa(tsk_c)
+    v = np.asarray(v_ms, dtype=float) + np.zeros_like(ma)
+    it = total_insulation(v, clo)
+    im = dynamic_permeability(v, clo)
+    dry = (tsk_c - ta) / it
+    emax = 16.7 * im * (psk - pa) / it
+    cres, eres = respiratory_heat(ma, ta, pa)
+    ereq = ma - wa - dry - cres - eres
+    positive = ereq > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(positive, np.where(emax > 0, ereq / np.where(emax > 0, emax, 1.0), np.inf), 0.0)
+        r = np.where(w <= 1.0, 1.0 - w**2 / 2.0, (2.0 - w) ** 2 / 2.0)
+        sw = np.where(positive & (w < W_CAP), ereq / np.where(r > 0, r, 1.0), 0.0)
+    cap = sweat_cap_w_m2(bsa_m2)
+    sw = np.where(positive & (w >= W_CAP), cap, np.minimum(sw, cap))
+    return HeatBalance(
+        ma=ma,
+        wa=wa,
+        dry=dry,
+        cres=cres,
+        eres=eres,
+        ereq=ereq,
+        emax=emax,
+        w=w,
+        swreq=np.maximum(sw, 0.0),
+        it=it,
+        im=im,
+    )
+
+
+def onset_lag(swreq_w_m2: np.ndarray, initial: float = 0.0) -> np.ndarray:
+    """ISO onset lag per minute: SWp_t = SWp_{t−1}·e^(−1/10) + SWreq_t·(1 − e^(−1/10)), from 0."""
+    x = np.asarray(swreq_w_m2, dtype=float)
+    out = np.empty_like(x)
+    prev = initial
+    gain = 1.0 - ONSET_DECAY
+    for i, xi in enumerate(x.tolist()):  # one iteration per minute epoch, not per sample
+        prev = prev * ONSET_DECAY + xi * gain
+        out[i] = prev
+    return out
+
+
+def water_grams(evap_w_m2: np.ndarray, seconds: np.ndarray, bsa_m2: float) -> np.ndarray:
+    """Grams of water evaporated: Σ E·s·AD/λ per epoch (negative terms count as 0)."""
+    return np.maximum(np.asarray(evap_w_m2, dtype=float), 0.0) * seconds * bsa_m2 / LATENT_HEAT_J_PER_G
+
+
+# --- Gonzalez (USARIEM) equations: guarded, never the athlete model ------------------------------------
+
+
+class OutOfDomainError(ValueError):
+    """An empirical equation was asked for a prediction outside the conditions it was fitted to."""
+
+
+GONZALEZ_DOMAIN = {
+    "ta_c": (15.0, 46.0),
+    "pa_kpa": (0.27, 4.45),
+    "v_ms": (0.4, 2.5),
+    "ma_w_m2": (0.0, 450.0),
+    "clo_min": 0.6,  # clothed subjects (military clothing and equipment); sports kit is outside
+}
+GONZALEZ_COOL_MAX_TA_C = 20.0
+
+
+def gonzalez_domain_problems(
+    ta_c: float, pa_kpa: float, v_ms: float, ma_w_m2: float, clo: float
+) -> list[str]:
+    """Reasons the inputs fall outside Gonzalez 2009's derivation domain (empty list = inside)."""
+    d = GONZALEZ_DOMAIN
+    problems = []
+    for name, value in (("ta_c", ta_c), ("pa_kpa", pa_kpa), ("v_ms", v_ms), ("ma_w_m2", ma_w_m2)):
+        lo, hi = d[name]
+        if not lo <= value <= hi:
+            problems.append(f"{name}={value:.3g} outside [{lo}, {hi}]")
+    if clo < d["clo_min"]:
+        problems.append(f"clo={clo:.2g} below {d['clo_min']} (equations fitted to clothed soldiers)")
+    return problems
+
+
+def _gonzalez(intercept: float, ereq_w_m2: float, emax_w_m2: float, problems: list[str], name: str) -> float:
+    if problems:
+        raise OutOfDomainError(f"{name} outside its domain: " + "; ".join(problems))
+    msw = intercept + 1.527 * ereq_w_m2 - 0.87 * emax_w_m2
+    if msw < 0:
+        raise OutOfDomainError(f"{name} returned a negative sweat rate ({msw:.0f} g/m²/h)")
+    return msw
+
+
+def gonzalez_pw(
+    ereq_w_m2: float, emax_w_m2: float, *, ta_c: float, pa_kpa: float, v_ms: float, ma_w_m2: float, clo: float
+) -> float:
+    """Gonzalez 2009: PW = 147 + 1.527·Ereq − 0.87·Emax, g/m²/h (SEE < 100).
+
+    Raises OutOfDomainError outside the derivation domain (Ta 15–46 °C, Pa 0.27–4.45 kPa, wind 0.4–2.5 m/s,
+    M ≤ 450 W/m², clothed) and for a negative result.
+    """
+    problems = gonzalez_domain_problems(ta_c, pa_kpa, v_ms, ma_w_m2, clo)
+    return _gonzalez(147.0, ereq_w_m2, emax_w_m2, problems, "Gonzalez PW")
+
+
+def gonzalez_pw_cool(
+    ereq_w_m2: float, emax_w_m2: float, *, ta_c: float, pa_kpa: float, v_ms: float, ma_w_m2: float, clo: float
+) -> float:
+    """Gonzalez 2012: PW,cool = 350 + 1.527·Ereq − 0.87·Emax, g/m²/h, for Ta < 20 °C.
+
+    Same guard as `gonzalez_pw` plus Ta < 20 °C (the 2009 lower bound of 15 °C is kept).
+    """
+    problems = gonzalez_domain_problems(ta_c, pa_kpa, v_ms, ma_w_m2, clo)
+    if ta_c >= GONZALEZ_COOL_MAX_TA_C:
+        problems.append(f"ta_c={ta_c:.3g} not below {GONZALEZ_COOL_MAX_TA_C} (cool variant)")
+    return _gonzalez(350.0, ereq_w_m2, emax_w_m2, problems, "Gonzalez PW,cool")
