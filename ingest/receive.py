@@ -45,7 +45,7 @@ class _Sink:
         self.size += len(data)
         if self.size > self.cap:
             raise HTTPException(
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                413,
                 f"the file is larger than the {self.cap // (1024 * 1024)} MB upload limit",
             )
         if len(self.head) < 64:
@@ -76,7 +76,7 @@ async def receive_upload(request: Request, *, cap: int, incoming_dir: Path) -> R
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > cap + ENVELOPE_SLACK:
         raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            413,
             f"the file is larger than the {cap // (1024 * 1024)} MB upload limit",
         )
     incoming_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ async def receive_upload(request: Request, *, cap: int, incoming_dir: Path) -> R
             async for chunk in request.stream():
                 sink.write(chunk)
         if sink.size == 0:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "the file is empty")
+            raise HTTPException(422, "the file is empty")
         sink.finish()
     except BaseException:
         sink.abort()
@@ -165,13 +165,11 @@ async def _receive_multipart(
         total += len(chunk)
         if total > cap + ENVELOPE_SLACK:
             raise HTTPException(
-                status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                413,
                 f"the file is larger than the {cap // (1024 * 1024)} MB upload limit",
             )
         parser.write(chunk)
     parser.finalize()
     if not reader.file_seen:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, "no file in the form: send it in a field named 'file'"
-        )
+        raise HTTPException(422, "no file in the form: send it in a field named 'file'")
     return reader.filename

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 import zlib
 from pathlib import Path
@@ -20,6 +21,8 @@ from ingest import service
 from ingest.auth import CurrentUser
 from ingest.receive import receive_upload
 from ingest.schemas import (
+    PreferencesIn,
+    PreferencesOut,
     ProfileIn,
     ProfileOut,
     SessionJson,
@@ -64,6 +67,29 @@ def put_profile(body: ProfileIn, user: CurrentUser) -> Any:
             setattr(profile, key, "none" if key == "cramp_history" and value is None else value)
         uow.session.flush()
         return ProfileOut.model_validate(profile)
+
+
+@router.get("/preferences", response_model=PreferencesOut, tags=["profile"])
+def get_preferences(user: CurrentUser) -> Any:
+    return PreferencesOut.model_validate(user)
+
+
+@router.put("/preferences", response_model=PreferencesOut, tags=["profile"])
+def put_preferences(body: PreferencesIn, user: CurrentUser) -> Any:
+    """Which tier emails you (high or moderate), opt-out, units, and an optional HTTPS webhook."""
+    changes = body.model_dump(exclude_unset=True)
+    url = changes.get("webhook_url")
+    if url and not url.startswith("https://"):
+        raise HTTPException(422, "the webhook URL must start with https://")
+    with unit_of_work() as uow:
+        row = uow.session.get(User, user.id)
+        assert row is not None
+        for key, value in changes.items():
+            setattr(row, key, value)
+        if url and not row.webhook_secret:
+            row.webhook_secret = secrets.token_hex(24)
+        uow.session.flush()
+        return PreferencesOut.model_validate(row)
 
 
 def _upload_out(upload: Upload, session_ids: list[uuid.UUID]) -> UploadOut:

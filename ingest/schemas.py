@@ -54,6 +54,31 @@ class ProfileOut(BaseModel):
     clothing_clo: float | None = None
 
 
+class PreferencesIn(BaseModel):
+    """Fields you leave out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alert_min_tier: Literal["high", "moderate"] | None = Field(
+        default=None, description="the lowest cramp-risk tier that sends an email (high by default)"
+    )
+    alerts_opt_out: bool | None = Field(default=None, description="true: never email me")
+    units: Literal["metric", "imperial"] | None = None
+    webhook_url: str | None = Field(
+        default=None, max_length=500, description="HTTPS URL to POST each session to"
+    )
+
+
+class PreferencesOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    alert_min_tier: str
+    alerts_opt_out: bool
+    units: str
+    webhook_url: str | None
+    webhook_secret: str | None = Field(description="Verifies the Sweatsync-Signature header of webhook calls")
+
+
 class UploadOut(BaseModel):
     id: uuid.UUID
     status: str = Field(description="queued, processing, done or failed")
