@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 import zlib
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -12,24 +13,30 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from core.db import unit_of_work
-from core.models import CrampReport, Profile, Upload, User, WorkoutSession
+from core.db import UnitOfWork, unit_of_work
+from core.models import BodyWeight, CrampReport, Profile, Upload, User, WeighIn, WorkoutSession
 from core.settings import get_settings
 from core.signing import unsign
 from ingest import service
 from ingest.auth import CurrentUser
 from ingest.receive import receive_upload
 from ingest.schemas import (
+    ConditionsIn,
     PreferencesIn,
     PreferencesOut,
     ProfileIn,
     ProfileOut,
+    Recomputing,
     SessionJson,
     SessionSummary,
     UploadOut,
     UserCreate,
     UserCreated,
+    WeighInBody,
+    WeightIn,
+    WeightOut,
 )
 from workers.fit import sniff_fit_header
 
@@ -228,14 +235,75 @@ def session_json(ws: WorkoutSession) -> SessionJson:
 
 @router.get("/sessions/{session_id}", tags=["sessions"])
 def get_session(session_id: uuid.UUID, user: CurrentUser) -> SessionJson:
-    """Every number with its inputs, assumptions and range (see README, "Session JSON")."""
+    """Every number with its inputs, assumptions and range (see docs/session-json.md)."""
     with unit_of_work() as uow:
-        ws = uow.session.scalar(
-            select(WorkoutSession).where(WorkoutSession.id == session_id, WorkoutSession.user_id == user.id)
+        return session_json(_own_session(uow.session, user, session_id))
+
+
+def _own_session(db: Session, user: User, session_id: uuid.UUID) -> WorkoutSession:
+    ws = db.scalar(
+        select(WorkoutSession).where(WorkoutSession.id == session_id, WorkoutSession.user_id == user.id)
+    )
+    if ws is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    return ws
+
+
+def _recompute_after_commit(uow: UnitOfWork, session_id: uuid.UUID) -> Recomputing:
+    uow.after_commit(lambda: service.enqueue_recompute(session_id))
+    return Recomputing(
+        session_id=session_id, session_url=f"{get_settings().public_base_url}/v1/sessions/{session_id}"
+    )
+
+
+@router.put(
+    "/sessions/{session_id}/conditions", status_code=202, response_model=Recomputing, tags=["sessions"]
+)
+def put_conditions(session_id: uuid.UUID, body: ConditionsIn, user: CurrentUser) -> Recomputing:
+    """Override air temperature, humidity, indoor/outdoor, fan speed or fluid drunk, then recompute."""
+    with unit_of_work() as uow:
+        ws = _own_session(uow.session, user, session_id)
+        merged = {**(ws.overrides or {}), **body.model_dump(exclude_unset=True)}
+        ws.overrides = {k: v for k, v in merged.items() if v is not None}
+        return _recompute_after_commit(uow, ws.id)
+
+
+@router.post(
+    "/sessions/{session_id}/weigh-in", status_code=202, response_model=Recomputing, tags=["sessions"]
+)
+def post_weigh_in(session_id: uuid.UUID, body: WeighInBody, user: CurrentUser) -> Recomputing:
+    """Record a measured sweat loss; it overrides the model for this session and calibrates later ones."""
+    with unit_of_work() as uow:
+        ws = _own_session(uow.session, user, session_id)
+        row = uow.session.get(WeighIn, ws.id) or WeighIn(session_id=ws.id, user_id=user.id)
+        for key, value in body.model_dump().items():
+            setattr(row, key, value)
+        uow.session.add(row)
+        return _recompute_after_commit(uow, ws.id)
+
+
+@router.post("/profile/weights", status_code=201, response_model=WeightOut, tags=["profile"])
+def post_weight(body: WeightIn, user: CurrentUser) -> Any:
+    """Add a dated weight. Each session uses the latest weight at or before its start."""
+    when = body.measured_at if body.measured_at.tzinfo else body.measured_at.replace(tzinfo=UTC)
+    with unit_of_work() as uow:
+        row = uow.session.scalar(
+            select(BodyWeight).where(BodyWeight.user_id == user.id, BodyWeight.measured_at == when)
         )
-        if ws is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-        return session_json(ws)
+        row = row or BodyWeight(user_id=user.id, measured_at=when)
+        row.mass_kg = body.mass_kg
+        uow.session.add(row)
+        uow.session.flush()
+        return WeightOut.model_validate(row)
+
+
+@router.get("/profile/weights", response_model=list[WeightOut], tags=["profile"])
+def list_weights(user: CurrentUser) -> Any:
+    with unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(BodyWeight).where(BodyWeight.user_id == user.id).order_by(BodyWeight.measured_at)
+        )
+        return [WeightOut.model_validate(r) for r in rows]
 
 
 # One-click links from emails. GET shows a confirmation button (mail scanners prefetch GETs);

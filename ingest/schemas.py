@@ -107,4 +107,46 @@ class SessionSummary(BaseModel):
     algorithm_version: str
 
 
+class WeightIn(BaseModel):
+    measured_at: datetime = Field(description="when you weighed yourself (a date or a date-time, UTC)")
+    mass_kg: float = Field(ge=20, le=300)
+
+
+class WeightOut(WeightIn):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+
+
+class WeighInBody(BaseModel):
+    """Nude body mass, towelled dry, right before and after the session (science.md §3.1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pre_kg: float = Field(ge=20, le=300)
+    post_kg: float = Field(ge=20, le=300)
+    fluid_l: float = Field(default=0.0, ge=0, le=20, description="fluid drunk during the session")
+    urine_l: float = Field(default=0.0, ge=0, le=5, description="urine passed during the session")
+
+
+class ConditionsIn(BaseModel):
+    """Per-session overrides of what the file cannot know. Send null to drop an override."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    temp_c: float | None = Field(default=None, ge=-40, le=55, description="air temperature")
+    humidity_pct: float | None = Field(default=None, ge=0, le=100, description="relative humidity")
+    indoor: bool | None = None
+    air_speed_ms: float | None = Field(default=None, ge=0, le=30, description="fan or wind speed")
+    fluid_intake_l: float | None = Field(
+        default=None, ge=0, le=20, description="fluid drunk during the session"
+    )
+
+
+class Recomputing(BaseModel):
+    session_id: uuid.UUID
+    status: str = "recomputing"
+    session_url: str
+
+
 SessionJson = dict[str, Any]

@@ -49,6 +49,15 @@ def enqueue_processing(upload_id: uuid.UUID) -> None:
         log.warning("sweatsync.ingest.enqueue_failed upload_id=%s", upload_id, exc_info=True)
 
 
+def enqueue_recompute(session_id: uuid.UUID) -> None:
+    from workers.tasks import recompute_session
+
+    try:
+        recompute_session.delay(str(session_id))
+    except Exception:  # noqa: BLE001 - the overrides are stored; `sweatsync recompute` can re-run it
+        log.warning("sweatsync.ingest.recompute_enqueue_failed session_id=%s", session_id, exc_info=True)
+
+
 @dataclass
 class Stored:
     upload: Upload

@@ -12,10 +12,17 @@ from workers.physiology.inputs import Athlete, Conditions, WeighIn
 
 
 def athlete_from_profile(
-    profile: Profile | None, *, when: datetime | None, mass_kg: float | None = None
+    profile: Profile | None,
+    *,
+    when: datetime | None,
+    mass_kg: float | None = None,
+    calibration: tuple[float, int] | None = None,
 ) -> Athlete:
+    """The athlete as of the session: `mass_kg` from the dated weight history wins over the profile."""
+    factor, n = calibration if calibration and calibration[1] > 0 else (None, 0)
+    mass_source = "weight_history" if mass_kg is not None else None
     if profile is None:
-        return Athlete(mass_kg=mass_kg)
+        return Athlete(mass_kg=mass_kg, mass_source=mass_source, calibration_factor=factor, calibration_n=n)
     age = None
     if profile.birth_year:
         age = (when.year if when else datetime.now().astimezone().year) - profile.birth_year
@@ -30,6 +37,9 @@ def athlete_from_profile(
         ftp_w=profile.ftp_w,
         sweat_sodium_mmol_l=profile.sweat_sodium_mmol_l,
         clothing_clo=profile.clothing_clo,
+        calibration_factor=factor,
+        calibration_n=n,
+        mass_source=mass_source,
     )
 
 

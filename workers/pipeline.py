@@ -10,16 +10,21 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from alerts import handover
 from core.db import unit_of_work
-from core.models import Upload, UploadStatus, WorkoutSession
+from core.models import Profile, Upload, UploadStatus, WorkoutSession
 from core.settings import Settings
 from core.storage import raw_path
 from workers import repository as repo
-from workers.activity import FitRejected, ParseResult
+from workers.activity import Activity, FitRejected, ParseResult
 from workers.analysis import analyze_activity, athlete_from_profile, conditions_from_overrides
 from workers.fit import decompress_gzip_capped, parse_fit
+from workers.physiology import calibration_factor
+from workers.physiology.inputs import WeighIn as WeighInInput
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,34 @@ def load_and_parse(settings: Settings, storage_key: str) -> ParseResult:
     if storage_key.endswith(".gz"):
         data = decompress_gzip_capped(data, settings.max_decompressed_bytes)
     return parse_fit(data)
+
+
+def analyze_stored(
+    db: Session,
+    activity: Activity,
+    *,
+    profile: Profile | None,
+    user_id: uuid.UUID,
+    stored: WorkoutSession | None,
+) -> dict[str, Any]:
+    """Analyse with everything the database knows: dated mass, calibration, overrides and the weigh-in."""
+    when = activity.start_time
+    pairs = repo.calibration_pairs(db, user_id=user_id, before=when)
+    athlete = athlete_from_profile(
+        profile,
+        when=when,
+        mass_kg=repo.mass_in_force(db, user_id=user_id, when=when),
+        calibration=calibration_factor(pairs) if pairs else None,
+    )
+    weigh_in = repo.weigh_in_for(db, stored.id) if stored is not None else None
+    return analyze_activity(
+        activity,
+        athlete,
+        conditions_from_overrides((stored.overrides if stored else None) or {}),
+        weigh_in=WeighInInput(weigh_in.pre_kg, weigh_in.post_kg, weigh_in.fluid_l, weigh_in.urine_l)
+        if weigh_in
+        else None,
+    )
 
 
 def process_upload(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
@@ -126,11 +159,7 @@ def recompute_session(session_id: uuid.UUID, *, settings: Settings) -> str:
         ws = db.get(WorkoutSession, session_id)
         assert ws is not None
         user, profile = repo.get_user_and_profile(db, ws.user_id)
-        metrics = analyze_activity(
-            activity,
-            athlete_from_profile(profile, when=activity.start_time),
-            conditions_from_overrides(ws.overrides or {}),
-        )
+        metrics = analyze_stored(db, activity, profile=profile, user_id=ws.user_id, stored=ws)
         ws.metrics = metrics
         ws.algorithm_version = metrics["algorithm_version"]
         ws.indoor = metrics.get("indoor")

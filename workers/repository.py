@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.models import Profile, Upload, UploadStatus, User, WorkoutSession, utcnow
+from core.models import BodyWeight, Profile, Upload, UploadStatus, User, WeighIn, WorkoutSession, utcnow
 
 HOSTNAME = socket.gethostname()
 
@@ -131,3 +131,36 @@ def stuck_uploads(db: Session, *, older_than: datetime, now: datetime) -> list[u
         )
     )
     return list(rows)
+
+
+def mass_in_force(db: Session, *, user_id: uuid.UUID, when: datetime | None) -> float | None:
+    """The latest dated weight at or before the session (science.md §9: the mass at the time)."""
+    if when is None:
+        return None
+    return db.scalar(
+        select(BodyWeight.mass_kg)
+        .where(BodyWeight.user_id == user_id, BodyWeight.measured_at <= when)
+        .order_by(BodyWeight.measured_at.desc())
+        .limit(1)
+    )
+
+
+def weigh_in_for(db: Session, session_id: uuid.UUID) -> WeighIn | None:
+    return db.get(WeighIn, session_id)
+
+
+def calibration_pairs(
+    db: Session, *, user_id: uuid.UUID, before: datetime | None
+) -> list[tuple[float, float]]:
+    """(model, measured) sweat litres of the athlete's earlier weighed sessions."""
+    query = select(WorkoutSession.metrics).join(WeighIn, WeighIn.session_id == WorkoutSession.id)
+    query = query.where(WorkoutSession.user_id == user_id)
+    if before is not None:
+        query = query.where(WorkoutSession.start_time < before)
+    pairs = []
+    for metrics in db.scalars(query):
+        fluid = (metrics or {}).get("fluid") or {}
+        model, measured = fluid.get("model_sweat_l"), fluid.get("measured_sweat_l")
+        if model and measured is not None and model > 0 and measured > 0:
+            pairs.append((float(model), float(measured)))
+    return pairs
