@@ -119,7 +119,7 @@ def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        value = round(value, digits)
+        value = round(value, digits) if digits else round(value)
     return f"{value}{unit}"
 
 
@@ -157,10 +157,8 @@ def format_summary(s: dict[str, Any]) -> str:
         f"about {_fmt(rec.get('sodium_mg'), ' mg', 0)} sodium"
     )
     lines += [f"    - {m}" for m in rec.get("messages", [])]
-    if s.get("assumptions"):
-        lines.append("  assumed: " + "; ".join(s["assumptions"]))
-    if s.get("missing"):
-        lines.append("  not computed: " + "; ".join(s["missing"]))
+    lines += [f"  assumed: {a['message']}" for a in s.get("assumptions", [])]
+    lines += [f"  not computed: {m['figure']}: {m['reason']}" for m in s.get("missing", [])]
     return "\n".join(lines)
 
 

@@ -125,6 +125,10 @@ def run(*, host: str = "127.0.0.1", port: int = 8000, concurrency: int = 2) -> N
     from core.migrate import upgrade_to_head
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if not os.environ.get("SWEATSYNC_PUBLIC_BASE_URL"):
+        # Status URLs and email links should point at this server, whatever port it was given.
+        os.environ["SWEATSYNC_PUBLIC_BASE_URL"] = f"http://{host}:{port}"
+        reset_settings_cache()
     settings = get_settings()
     upgrade_to_head(settings.effective_database_url)
     with background_services(concurrency=concurrency):

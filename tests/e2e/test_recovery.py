@@ -1,4 +1,4 @@
-"""A crash of a worker or the loss of the broker's queue delays work, never loses it (reliability.md R1, R5)."""
+"""A crashed worker or a lost broker queue delays work, never loses it (reliability.md R1, R5)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from conftest import isolated_env, migrated_database
-from fitgen import build_fit, steady_records
 from sqlalchemy import func, select
 
+from conftest import isolated_env, migrated_database
 from core.db import unit_of_work
 from core.models import Upload, WorkoutSession
+from fitgen import build_fit, steady_records
 from support.services import SAMPLES, ApiServer, celery_worker
 
 pytestmark = pytest.mark.integration
@@ -41,7 +41,10 @@ def api_and_env(tmp: Path, redis_url: str, **extra: str) -> Iterator[tuple[str, 
 
 def post(api: str, token: str, name: str, data: bytes) -> str:
     r = httpx.post(
-        f"{api}/v1/uploads", files={"file": (name, data)}, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        f"{api}/v1/uploads",
+        files={"file": (name, data)},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
     )
     assert r.status_code == 202, r.text
     return r.json()["id"]
@@ -84,12 +87,18 @@ def test_killing_the_worker_child_mid_parse_delays_the_upload_but_loses_nothing(
             assert uow.session.scalar(select(func.count(func.distinct(WorkoutSession.leg_index)))) == legs
 
 
-def test_the_sweeper_recovers_every_upload_when_the_broker_loses_its_queue(tmp_path: Path, redis_url: str) -> None:
+def test_the_sweeper_recovers_every_upload_when_the_broker_loses_its_queue(
+    tmp_path: Path, redis_url: str
+) -> None:
     with api_and_env(tmp_path, redis_url, stuck_after_s="1", sweep_interval_s="2") as (api, token, env):
         ids = [
-            post(api, token, f"run{i}.fit", build_fit(steady_records(minutes=20 + i, hr=150), sport="running"))
+            post(
+                api, token, f"run{i}.fit", build_fit(steady_records(minutes=20 + i, hr=150), sport="running")
+            )
             for i in range(5)
         ]
         redis.Redis.from_url(redis_url).flushall()  # every queued message is gone
         with celery_worker(env, concurrency=2, beat=True, log=tmp_path / "worker.log"):
-            wait_for(lambda: statuses().get("done") == len(ids), 120, "the sweeper to re-enqueue the lost uploads")
+            wait_for(
+                lambda: statuses().get("done") == len(ids), 120, "the sweeper to re-enqueue the lost uploads"
+            )

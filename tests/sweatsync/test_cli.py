@@ -13,7 +13,9 @@ from fitgen import build_fit, steady_records
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWEATSYNC_")}
-    return subprocess.run([sys.executable, "-m", "sweatsync.cli", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "sweatsync.cli", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
 
 
 def test_analyze_prints_the_session_json_without_any_server(tmp_path: Path) -> None:
@@ -47,7 +49,9 @@ def test_analyze_says_why_it_cannot_read_a_file(tmp_path: Path) -> None:
     assert "png" in r.stderr.lower()
 
 
-def test_user_create_prints_a_token_once_and_refuses_a_second_account_with_the_same_email(tmp_path: Path) -> None:
+def test_user_create_prints_a_token_once_and_refuses_a_second_account_with_the_same_email(
+    tmp_path: Path,
+) -> None:
     first = run_cli("user", "create", "me@example.com", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "ss_" in first.stdout

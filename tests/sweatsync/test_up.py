@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from fitgen import build_fit, steady_records
 
+from fitgen import build_fit, steady_records
 from sweatsync.embedded import free_port, redis_server_binary
 
 pytestmark = pytest.mark.integration
@@ -32,13 +32,19 @@ def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everyth
 ) -> None:
     port = free_port()
     created = subprocess.run(
-        sweatsync("user", "create", "solo@example.com"), cwd=tmp_path, env=clean_env(), capture_output=True, text=True
+        sweatsync("user", "create", "solo@example.com"),
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
     )
     assert created.returncode == 0, created.stderr
     token = created.stdout.split("API token (shown only once): ")[1].strip()
 
     log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
-    up = subprocess.Popen(sweatsync("up", "--port", str(port)), cwd=tmp_path, env=clean_env(), stdout=log, stderr=log)
+    up = subprocess.Popen(
+        sweatsync("up", "--port", str(port)), cwd=tmp_path, env=clean_env(), stdout=log, stderr=log
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -52,7 +58,14 @@ def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everyth
             time.sleep(0.2)
 
         auth = {"Authorization": f"Bearer {token}"}
-        profile = {"mass_kg": 70, "height_m": 1.75, "sex": "m", "hr_max": 190, "hr_rest": 50, "cramp_history": "recent"}
+        profile = {
+            "mass_kg": 70,
+            "height_m": 1.75,
+            "sex": "m",
+            "hr_max": 190,
+            "hr_rest": 50,
+            "cramp_history": "recent",
+        }
         assert httpx.put(f"{base}/v1/profile", json=profile, headers=auth).status_code == 200
         run = build_fit(steady_records(minutes=150, hr=172, speed_ms=3.6, every_s=5), sport="running")
         r = httpx.post(f"{base}/v1/uploads", files={"file": ("run.fit", run)}, headers=auth, timeout=30)
@@ -69,7 +82,9 @@ def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everyth
         while not list(outbox.glob("*.eml")):
             assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()[-4000:]
             time.sleep(0.3)
-        listed = subprocess.run(sweatsync("outbox"), cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
+        listed = subprocess.run(
+            sweatsync("outbox"), cwd=tmp_path, env=clean_env(), capture_output=True, text=True
+        )
         assert "solo@example.com" in listed.stdout
         assert (tmp_path / "var" / "sweatsync.db").exists()
     finally:
