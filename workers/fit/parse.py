@@ -1,0 +1,117 @@
+"""parse_fit: framing, decoding with fallback, building, and the verdict on the upload."""
+
+from __future__ import annotations
+
+from workers.activity import FitRejected, ParseResult
+from workers.fit.build import FILE_KIND_WORDS, FileContext, SegmentResult, build_activities, file_type_name
+from workers.fit.collect import SegmentData
+from workers.fit.decoders import decode_with_fitdecode, decode_with_fitparse
+from workers.fit.framing import MAX_SEGMENTS, UNFINISHED, Segment, split_segments
+
+MIN_RECORDS = 10
+SHORT_ACTIVITY_S = 60.0
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def decode_segment(seg: Segment) -> SegmentResult:
+    """fitparse first; fitdecode when fitparse cannot read the segment; the better of the two if both fail."""
+    primary = SegmentData()
+    try:
+        decode_with_fitparse(seg.payload, primary)
+    except Exception as exc:  # any decoder exception is a fact about the file
+        primary_error: Exception = exc
+    else:
+        return SegmentResult(
+            seg.index, seg.offset, primary, "fitparse", seg.partial, list(seg.warnings), seg.fault
+        )
+    fallback = SegmentData()
+    try:
+        decode_with_fitdecode(seg.payload, fallback)
+    except Exception as exc:
+        fallback_error: Exception = exc
+    else:
+        return SegmentResult(
+            seg.index, seg.offset, fallback, "fitdecode", seg.partial, list(seg.warnings), seg.fault
+        )
+    if primary.messages >= fallback.messages:
+        best, name, error = primary, "fitparse", primary_error
+    else:
+        best, name, error = fallback, "fitdecode", fallback_error
+    fault = f"the file is damaged: part of it could not be decoded ({_describe(error)})"
+    warnings = [*seg.warnings, f"{fault}; the data before the damage was kept"]
+    return SegmentResult(seg.index, seg.offset, best, name, True, warnings, seg.fault or fault)
+
+
+def _unused_notes(unused: list[SegmentResult]) -> list[str]:
+    notes = []
+    for seg in unused:
+        if not seg.warnings:
+            continue  # clean chained non-activity or hr-only files are normal
+        reason = seg.fault or seg.warnings[-1]
+        notes.append(f"a FIT file chained in the upload (at byte {seg.offset:,}) could not be used: {reason}")
+    return notes
+
+
+def _reject_reason(results: list[SegmentResult], file_warnings: list[str]) -> str:
+    if not results:
+        if any(str(MAX_SEGMENTS) in w or f"{MAX_SEGMENTS:,}" in w for w in file_warnings):
+            return (
+                f"the file holds more than {MAX_SEGMENTS:,} chained FIT files and none of the first "
+                f"{MAX_SEGMENTS:,} contains any data"
+            )
+        return "the file holds no data: it contains only empty FIT headers"
+    kinds = [file_type_name(r.data) for r in results]
+    if "activity" not in kinds:
+        other = next((k for k in kinds if k is not None), None)
+        if other is not None:
+            return f"not an activity file: this is a {FILE_KIND_WORDS.get(other, other)} file"
+    records = sum(
+        r.data.records + r.data.untimed_records
+        for r, k in zip(results, kinds, strict=True)
+        if k in (None, "activity")
+    )
+    if records == 0:
+        fault = next((r.fault for r in results if r.fault), None)
+        if fault == UNFINISHED:
+            return f"{UNFINISHED}, and no records could be recovered from it"
+        if fault:
+            return f"{fault}; no records could be read"
+    return f"too little data to be an activity ({records} records)"
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def parse_fit(data: bytes) -> ParseResult:
+    """Parse an upload (one FIT file or several chained) into activities, or raise FitRejected."""
+    data = bytes(data)
+    segments, file_warnings = split_segments(data)
+    results = [decode_segment(seg) for seg in segments]
+    ctx = FileContext(results, file_warnings)
+    activities, unused = build_activities(ctx)
+    if not activities:
+        raise FitRejected(_reject_reason(results, file_warnings))
+    total = sum(int(a.t.size) for a in activities)
+    if total < MIN_RECORDS:
+        raise FitRejected(f"too little data to be an activity ({total} records)")
+    notes = _unused_notes(unused)
+    duration = sum(a.duration_s for a in activities)
+    if duration < SHORT_ACTIVITY_S:
+        notes.append(f"this activity is very short ({duration:.0f} s), so figures computed from it are rough")
+    for activity in activities:
+        activity.warnings = _dedupe([*activity.warnings, *notes])
+    decoders = _dedupe([a.decoder for a in activities])
+    return ParseResult(
+        activities=activities,
+        file_type="activity",
+        warnings=_dedupe([w for a in activities for w in a.warnings]),
+        decoder="+".join(decoders),
+    )
+
+
+__all__ = ["parse_fit"]
