@@ -20,3 +20,14 @@ def _canonical_id(value: uuid.UUID | str) -> str:
 def cramp_risk_key(session_id: uuid.UUID | str) -> str:
     """Dedup key of the post-session cramp-risk alert: `cramp_risk:{session_id}`."""
     return f"{CRAMP_RISK}:{_canonical_id(session_id)}"
+
+
+WEBHOOK = "webhook"
+
+
+def webhook_key(session_id: uuid.UUID | str) -> str:
+    """Dedup key of the outgoing webhook call for one analysed session: `webhook:{session_id}`.
+
+    It is also the `Idempotency-Key` header of every attempt, so a receiver can drop a retry.
+    """
+    return f"{WEBHOOK}:{_canonical_id(session_id)}"

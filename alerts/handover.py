@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.outbox import enqueue_cramp_alert
+from alerts.outbox import enqueue_cramp_alert, enqueue_webhook
 from alerts.recommend import recommend
 from alerts.risk import RiskContext, history_entry, score_risk
 from core.models import CrampReport, Profile, User, WorkoutSession
@@ -91,4 +91,6 @@ def assess_and_queue(
     inserted = enqueue_cramp_alert(
         db, user=user, session_id=ws.id, session_json=session_json, links=alert_links(user, ws)
     )
+    if user.webhook_url:  # integrators get every analysed session, whatever its tier
+        inserted |= enqueue_webhook(db, user=user, session_id=ws.id, session_json=session_json)
     return 1 if inserted else 0

@@ -7,12 +7,16 @@
   outcome carries the same id and is recognisable as the same message downstream.
 - Plain SMTP has no idempotency: a crash after the server's 250 and before the relay's commit can send
   one duplicate. The relay logs that window as `possible_duplicate`.
+- The session chart is drawn here, at send time, from the series the renderer stored in payload["chart"]
+  (alerts.render explains why), and attached to the HTML as a `multipart/related` inline image. If it cannot
+  be drawn, the email goes out without it: the HTML's chart block is cut out, never left as a broken image.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import smtplib
@@ -27,7 +31,10 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
 
+from alerts.chart import session_chart_png
 from core.settings import SmtpConfig
+
+log = logging.getLogger("sweatsync.alerts.mail")
 
 TRANSIENT = "transient"
 PERMANENT = "permanent"
@@ -37,6 +44,9 @@ _HEADER_NAME = re.compile(r"[!-9;-~]{1,76}")  # RFC 5322 field name: printable A
 _MSGID_LOCAL_BAD = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")  # dot-atom text, dots added below
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _FILE_BAD = re.compile(r"[^A-Za-z0-9._@+-]")
+_CID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}@[A-Za-z0-9][A-Za-z0-9.-]{0,100}")
+# The HTML template wraps the chart's <img> in these two comments, so the block can be cut out.
+CHART_BLOCK = re.compile(r"<!-- sweatsync:chart -->.*?<!-- /sweatsync:chart -->\n?", re.DOTALL)
 # Structural headers are set by build_message only; a payload can never override them.
 RESERVED_HEADERS = frozenset(
     {
@@ -82,6 +92,25 @@ def _address(display_name: Any, addr: str, what: str) -> Address:
         raise ValueError(f"invalid {what} address") from e
 
 
+def _chart_png(chart: Any) -> tuple[str, bytes] | None:
+    """(Content-ID, PNG) for payload["chart"], or None (logged) when it is absent or cannot be drawn."""
+    if not isinstance(chart, Mapping):
+        return None
+    cid = str(chart.get("cid") or "")
+    if not _CID.fullmatch(cid):
+        log.error("alerts.mail.chart_skipped reason=bad_content_id")
+        return None
+    try:
+        png = session_chart_png(chart.get("series"), units=str(chart.get("units") or "metric"))
+    except Exception:  # an email without its chart beats no email
+        log.exception("alerts.mail.chart_skipped reason=render_error")
+        return None
+    if png is None:
+        log.error("alerts.mail.chart_skipped reason=no_usable_series")
+        return None
+    return cid, png
+
+
 def build_message(
     payload: Mapping[str, Any],
     *,
@@ -90,7 +119,8 @@ def build_message(
     message_id: str,
     date: datetime | None = None,
 ) -> EmailMessage:
-    """multipart/alternative (text, then HTML) with sanitized headers.
+    """multipart/alternative (text, then HTML) with sanitized headers; the chart, when the payload has one,
+    makes the HTML a multipart/related (HTML, then the inline image/png its `cid:` refers to).
 
     `sender` is a From value such as "sweatsync <alerts@example.org>"; `recipient` a bare address; the
     display name comes from payload["to_name"]. Extra payload["headers"] are copied unless their name is
@@ -116,7 +146,22 @@ def build_message(
         msg[name] = sanitize_header(value)
     msg.set_content(str(payload.get("text") or ""))
     if payload.get("html"):
-        msg.add_alternative(str(payload["html"]), subtype="html")
+        html = str(payload["html"])
+        chart = _chart_png(payload.get("chart")) if payload.get("chart") else None
+        if chart is None:
+            html = CHART_BLOCK.sub("", html)
+        msg.add_alternative(html, subtype="html")
+        if chart is not None:
+            cid, png = chart
+            html_part = msg.get_payload()[1]
+            html_part.add_related(
+                png,
+                maintype="image",
+                subtype="png",
+                cid=f"<{cid}>",
+                disposition="inline",
+                filename="session-chart.png",
+            )
     return msg
 
 

@@ -11,6 +11,12 @@ Three short transactions per batch, each through `core.db.unit_of_work`:
 
 A reclaimed `sending` row may already have been delivered (a crash between the server's 250 and our commit):
 it is logged with `possible_duplicate=true` and sent again with the same Message-ID.
+
+Rows are routed by kind: `webhook` rows go to the webhook sender (alerts.webhook: an HTTPS POST signed with
+the user's current secret to the user's current URL, both read at claim time, with `Idempotency-Key: <dedup
+key>` so the receiver can drop the duplicate); every other kind is an email for the mail sender. Both share
+the claim, backoff and permanent-failure bookkeeping; each has its own error classification. A webhook row
+records its Idempotency-Key in `message_id`.
 """
 
 from __future__ import annotations
@@ -19,14 +25,16 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.engine import Engine
 
+from alerts import webhook
+from alerts.dedup import WEBHOOK
 from alerts.mail import (
     PERMANENT,
     FileOutboxSender,
@@ -38,13 +46,15 @@ from alerts.mail import (
     domain_of,
     message_id_for,
 )
+from alerts.webhook import WebhookError, WebhookSender, webhook_body, webhook_sender_from_settings
 from core.db import is_postgres, unit_of_work
-from core.models import AlertOutbox, OutboxStatus
+from core.models import AlertOutbox, OutboxStatus, User
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("sweatsync.alerts.relay")
 
 _T = AlertOutbox.__table__
+_U = User.__table__
 
 
 @dataclass
@@ -64,7 +74,11 @@ class _Claim:
     recipient: str
     payload: dict[str, Any]
     attempts: int  # after the claim's increment
-    message_id: str
+    message_id: str  # the email's Message-ID; for a webhook row, its Idempotency-Key
+    kind: str = ""
+    user_id: uuid.UUID | None = None
+    webhook_url: str | None = None  # webhook rows: the user's URL and secret as they are now
+    webhook_secret: str | None = field(default=None, repr=False)
 
 
 def backoff_delay_s(attempts: int, *, base_s: float, cap_s: float, rng: random.Random) -> float:
@@ -92,8 +106,9 @@ def _claim(
                 or_(_T.c.locked_until.is_(None), _T.c.locked_until < now),
             ),
         )
+        columns = (_T.c.id, _T.c.status, _T.c.attempts, _T.c.dedup_key, _T.c.recipient, _T.c.payload)
         stmt = (
-            select(_T.c.id, _T.c.status, _T.c.attempts, _T.c.dedup_key, _T.c.recipient, _T.c.payload)
+            select(*columns, _T.c.kind, _T.c.user_id)
             .where(due)
             .order_by(_T.c.next_attempt_at, _T.c.id)
             .limit(limit)
@@ -103,7 +118,8 @@ def _claim(
         for row in s.execute(stmt).all():
             reclaimed = row.status == OutboxStatus.SENDING
             still = and_(_T.c.id == row.id, _T.c.status == row.status, _T.c.attempts == row.attempts)
-            message_id = message_id_for(row.dedup_key, domain)
+            # A webhook row's "message id" is its Idempotency-Key: the dedup key itself.
+            message_id = row.dedup_key if row.kind == WEBHOOK else message_id_for(row.dedup_key, domain)
             if row.attempts >= max_attempts:
                 done = s.execute(
                     update(_T)
@@ -142,10 +158,36 @@ def _claim(
                     row.id, row.dedup_key, message_id, row.attempts,
                 )  # fmt: skip
             claims.append(
-                _Claim(row.id, row.dedup_key, row.recipient, dict(row.payload), row.attempts + 1, message_id)
+                _Claim(
+                    id=row.id,
+                    dedup_key=row.dedup_key,
+                    recipient=row.recipient,
+                    payload=dict(row.payload),
+                    attempts=row.attempts + 1,
+                    message_id=message_id,
+                    kind=row.kind,
+                    user_id=row.user_id,
+                )
             )
+        claims = _with_webhook_targets(s, claims)
     stats.claimed = len(claims)
     return claims
+
+
+def _with_webhook_targets(s: Any, claims: list[_Claim]) -> list[_Claim]:
+    """Webhook rows go to their user's URL, signed with their secret, as they are NOW (never stored twice)."""
+    owners = {c.user_id for c in claims if c.kind == WEBHOOK}
+    if not owners:
+        return claims
+    rows = s.execute(select(_U.c.id, _U.c.webhook_url, _U.c.webhook_secret).where(_U.c.id.in_(owners)))
+    targets = {r.id: (r.webhook_url, r.webhook_secret) for r in rows}
+    out = []
+    for c in claims:
+        if c.kind == WEBHOOK:
+            url, secret = targets.get(c.user_id, (None, None))
+            c = replace(c, webhook_url=url, webhook_secret=secret)
+        out.append(c)
+    return out
 
 
 def _renew_lock(engine: Engine | None, claim: _Claim, locked_until: datetime) -> bool:
@@ -210,11 +252,13 @@ def relay_due(
     lock_s: float = 120,
     mail_from: str | None = None,
     rng: random.Random | None = None,
+    webhook_sender: WebhookSender | None = None,
 ) -> RelayStats:
     """Send the outbox rows that are due, once each; returns counts. Safe to run in several processes.
 
     `now` pins the clock (tests advance it instead of sleeping); by default the wall clock is read at each
-    step. `mail_from` defaults to Settings.mail_from; the Message-ID domain is taken from it.
+    step. `mail_from` defaults to Settings.mail_from; the Message-ID domain is taken from it. Email rows go
+    to `sender`, webhook rows to `webhook_sender` (built from the settings when the first one is due).
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -244,14 +288,18 @@ def relay_due(
                 log.warning("alerts.relay.lost_lock outbox_id=%s", claim.id)
                 continue
             try:
-                message = build_message(
-                    claim.payload,
-                    sender=sender_address,
-                    recipient=claim.recipient,
-                    message_id=claim.message_id,
-                    date=now,
-                )
-                sender.send(message, recipients=[claim.recipient])
+                if claim.kind == WEBHOOK:
+                    webhook_sender = webhook_sender or webhook_sender_from_settings(get_settings())
+                    _post_webhook(claim, webhook_sender)
+                else:
+                    message = build_message(
+                        claim.payload,
+                        sender=sender_address,
+                        recipient=claim.recipient,
+                        message_id=claim.message_id,
+                        date=now,
+                    )
+                    sender.send(message, recipients=[claim.recipient])
             except Exception as exc:
                 _record_error(
                     engine, claim, exc, now, stats, backoff_base_s, backoff_cap_s, max_attempts, rng
@@ -269,13 +317,28 @@ def relay_due(
     return stats
 
 
+def _post_webhook(claim: _Claim, sender: WebhookSender) -> None:
+    if not claim.webhook_url:
+        raise WebhookError("the athlete removed the webhook URL; not sent")
+    sender.send(
+        claim.webhook_url,
+        body=webhook_body(claim.payload),
+        secret=claim.webhook_secret or "",
+        idempotency_key=claim.dedup_key,
+    )
+
+
 def _record_error(
     engine: Engine | None, claim: _Claim, exc: Exception, now: datetime | None, stats: RelayStats,
     base_s: float, cap_s: float, max_attempts: int, rng: random.Random,
 ) -> None:  # fmt: skip
     when = now or datetime.now(UTC)
-    error = describe_error(exc)
-    if classify_error(exc) == PERMANENT:
+    classify: Callable[[BaseException], str] = classify_error
+    describe: Callable[[BaseException], str] = describe_error
+    if claim.kind == WEBHOOK:
+        classify, describe = webhook.classify_error, webhook.describe_error
+    error = describe(exc)
+    if classify(exc) == PERMANENT:
         if _mark_error(engine, claim, {"status": OutboxStatus.FAILED, "last_error": error}):
             stats.failed += 1
         log.error("alerts.relay.failed outbox_id=%s permanent=true error=%s", claim.id, error)
@@ -290,6 +353,9 @@ def _record_error(
         log.error("alerts.relay.gave_up outbox_id=%s attempts=%d error=%s", claim.id, claim.attempts, error)
         return
     delay = backoff_delay_s(claim.attempts, base_s=base_s, cap_s=cap_s, rng=rng)
+    retry_after = getattr(exc, "retry_after_s", None)
+    if isinstance(retry_after, int | float) and retry_after > delay:
+        delay = min(float(retry_after), cap_s)  # the receiver asked for longer (429 / 503 Retry-After)
     values = {
         "status": OutboxStatus.PENDING,
         "next_attempt_at": when + timedelta(seconds=delay),

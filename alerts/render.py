@@ -4,6 +4,11 @@ One folder per email kind under `alerts/templates/<kind>/{subject.txt, body.txt,
 are formatted here, in Python, with units and ranges; the templates only lay them out. HTML is autoescaped.
 The payload is rendered once, at enqueue time, and stored in `alert_outbox.payload`; `alerts.mail` turns it
 into a MIME message (and sanitizes every header value once more).
+
+The session chart (alerts.chart) is the one part drawn at send time. The payload keeps the chart's cleaned
+series (`payload["chart"]["series"]`, a few KB per hour of session), not the PNG: a base64 PNG would be 2–4×
+larger in every outbox row, the drawing is deterministic (a retried send attaches the same bytes), and a
+drawing bug fixed before the send is fixed in the email too. The HTML refers to it as `cid:<payload cid>`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts import fmt
+from alerts.chart import chart_series
 from alerts.recommend import recommend
 from alerts.risk import MAX_SCORE
 
@@ -245,6 +251,32 @@ def _personalise(session: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _chart(
+    session: Mapping[str, Any], *, session_id: str, sport: str, duration: str, units: str
+) -> dict[str, Any] | None:
+    """What the email needs to show the chart: Content-ID, alt text and the series to draw; or None."""
+    series = chart_series(session.get("series") if isinstance(session.get("series"), Mapping) else None)
+    if series is None:
+        return None
+    parts = []
+    if "heart_rate" in series:
+        parts.append("heart rate (bpm)")
+    elif "power" in series:
+        parts.append("power (W)")
+    if "fluid_l" in series:
+        fluid = _section(session, "fluid")
+        text = "cumulative fluid loss"
+        sweat, low, high = (_num(fluid.get(k)) for k in ("sweat_l", "sweat_l_low", "sweat_l_high"))
+        if sweat is not None:
+            text += f", reaching about {fmt.litres(sweat, units)}"
+            if low is not None and high is not None and round(low, 1) != round(high, 1):
+                text += f" (likely {fmt.litres_range(low, high, units)})"
+        parts.append(text)
+    alt = f"Chart of your {duration + ' ' if duration else ''}{sport} over time: {'; '.join(parts)}."
+    cid = f"session-chart.{re.sub(r'[^A-Za-z0-9-]', '', session_id)[:64] or 'session'}@sweatsync"
+    return {"cid": cid, "alt": alt, "units": units, "series": series}
+
+
 def render_cramp_alert(
     *,
     session: Mapping[str, Any],
@@ -258,7 +290,9 @@ def render_cramp_alert(
 
     `links` needs "unsubscribe" (the one-click POST URL of RFC 8058); "session", "profile",
     "preferences" and the "did you cramp?" pair "cramped" / "no_cramp" are shown when present.
-    Returns the outbox payload {"subject", "text", "html", "headers", "to_name"}.
+    Returns the outbox payload {"subject", "text", "html", "headers", "to_name"}, plus "chart"
+    ({"cid", "units", "series"}) when the session has a drawable `series`: the HTML then shows
+    `<img src="cid:...">` and `alerts.mail.build_message` attaches the PNG.
     """
     fmt.check_units(units)
     risk = session.get("risk")
@@ -273,6 +307,8 @@ def render_cramp_alert(
     duration_s = _num(session.get("duration_s"))
     sport = SPORT_WORDS.get(str(session.get("sport") or "").lower(), "session")
     name = clean_text(display_name, max_len=100)
+    duration = fmt.duration(duration_s) if duration_s is not None else ""
+    chart = _chart(session, session_id=str(session_id), sport=sport, duration=duration, units=units)
     context = {
         "name": name,
         "user_email": clean_text(user_email, max_len=320),
@@ -287,7 +323,7 @@ def render_cramp_alert(
         "sport": sport,
         "day": day,
         "started": started,
-        "duration": fmt.duration(duration_s) if duration_s is not None else "",
+        "duration": duration,
         "facts": _facts(session, units),
         "recs": recs,
         "assumptions": _assumptions(session),
@@ -295,12 +331,13 @@ def render_cramp_alert(
         "links": {"session": "", "profile": "", "preferences": "", "cramped": "", "no_cramp": "", **url},
         "max_score": MAX_SCORE,
         "units": units,
+        "chart": chart,
     }
     env = _env()
     subject = clean_text(env.get_template(f"{KIND}/subject.txt").render(context), max_len=250)
     text = env.get_template(f"{KIND}/body.txt").render(context)
     html = env.get_template(f"{KIND}/body.html").render(context)
-    return {
+    payload: dict[str, Any] = {
         "subject": subject,
         "text": text,
         "html": html,
@@ -311,3 +348,6 @@ def render_cramp_alert(
         },
         "to_name": name or None,
     }
+    if chart is not None:
+        payload["chart"] = {"cid": chart["cid"], "units": units, "series": chart["series"]}
+    return payload

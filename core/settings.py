@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # Sweeper: uploads queued this long are re-enqueued (processing ones when their lease ran out).
     stuck_after_s: int = 600
     sweep_interval_s: float = 60.0
+    webhook_timeout_s: float = 10.0
+    # Lets tests deliver webhooks to a plain-http server on loopback; never set it in production.
+    webhook_allow_insecure_localhost: bool = False
     relay_interval_s: float = 10.0
 
     @field_validator("public_base_url")

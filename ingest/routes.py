@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.webhook import WebhookUrlError, check_webhook_url
 from core.db import UnitOfWork, unit_of_work
 from core.models import BodyWeight, CrampReport, Profile, Upload, User, WeighIn, WorkoutSession
 from core.settings import get_settings
@@ -86,8 +87,11 @@ def put_preferences(body: PreferencesIn, user: CurrentUser) -> Any:
     """Which tier emails you (high or moderate), opt-out, units, and an optional HTTPS webhook."""
     changes = body.model_dump(exclude_unset=True)
     url = changes.get("webhook_url")
-    if url and not url.startswith("https://"):
-        raise HTTPException(422, "the webhook URL must start with https://")
+    if url:
+        try:
+            check_webhook_url(url)
+        except WebhookUrlError as e:
+            raise HTTPException(422, str(e)) from None
     with unit_of_work() as uow:
         row = uow.session.get(User, user.id)
         assert row is not None

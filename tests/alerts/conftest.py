@@ -7,9 +7,12 @@ SQLite/PostgreSQL fixtures in tests/conftest.py.
 from __future__ import annotations
 
 import copy
+import math
 import os
 import socket
+import struct
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -230,3 +233,82 @@ def smtp_server() -> Iterator[Callable[[ScriptedHandler], int]]:
 @pytest.fixture
 def scripted_handler() -> type[ScriptedHandler]:
     return ScriptedHandler
+
+
+# ---------------------------------------------------------------- per-minute series and PNG decoding
+
+
+def session_series(
+    minutes: int = 252,
+    *,
+    sweat_l: float = 3.4,
+    low_l: float = 2.6,
+    high_l: float = 4.2,
+    heart_rate: bool = True,
+    power: bool = True,
+) -> dict[str, Any]:
+    """A deterministic `series` block as workers/physiology writes it: one row per minute, rounded."""
+    t = [float(m) for m in range(1, minutes + 1)]
+    frac = [m / minutes for m in t]
+    # sweat rate climbs a little as the athlete warms up: loss ~ frac^1.1, ending exactly at sweat_l
+    fluid = [round(sweat_l * f**1.1, 3) for f in frac]
+    hr = [round(118 + 30 * (1 - math.exp(-m / 12)) + 6 * math.sin(m / 9)) for m in t]
+    watts = [round(205 + 35 * math.sin(m / 11) + 15 * math.sin(m / 3)) for m in t]
+    low = [round(max(x - (sweat_l - low_l) * f, 0.0), 3) for x, f in zip(fluid, frac, strict=True)]
+    high = [round(x + (high_l - sweat_l) * f, 3) for x, f in zip(fluid, frac, strict=True)]
+    return {
+        "t_min": t,
+        "heart_rate": hr if heart_rate else None,
+        "power": watts if power else None,
+        "fluid_l": fluid,
+        "fluid_l_low": low,
+        "fluid_l_high": high,
+    }
+
+
+@pytest.fixture
+def make_series() -> Callable[..., dict[str, Any]]:
+    """make_series(minutes=252, sweat_l=3.4, low_l=2.6, high_l=4.2, heart_rate=True, power=True)."""
+    return session_series
+
+
+def decode_png(data: bytes) -> tuple[int, int, bytes]:
+    """(width, height, RGB bytes) of an 8-bit RGB PNG, checking the signature and every chunk's CRC.
+
+    Handles the row filters None and Up (alerts.chart writes None); anything else fails the test.
+    """
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, header = 8, b"", b""
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        tag, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
+        assert crc == zlib.crc32(tag + body), f"bad CRC in {tag!r}"
+        if tag == b"IHDR":
+            header = body
+        elif tag == b"IDAT":
+            idat += body
+        pos += 12 + length
+        if tag == b"IEND":
+            break
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", header)
+    assert (depth, colour, interlace) == (8, 2, 0), "expected 8-bit RGB, not interlaced"
+    raw = zlib.decompress(idat)
+    stride = width * 3
+    assert len(raw) == height * (stride + 1)
+    rows: list[bytearray] = []
+    previous = bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        assert kind in (0, 2), f"row filter {kind} not handled by this decoder"
+        if kind == 2:
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, previous, strict=True))
+        rows.append(line)
+        previous = line
+    return width, height, b"".join(rows)
+
+
+@pytest.fixture
+def png() -> Callable[[bytes], tuple[int, int, bytes]]:
+    """png(data) -> (width, height, RGB bytes): a strict decoder for the charts (see decode_png)."""
+    return decode_png

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import email
 import errno
+import logging
+import re
 import smtplib
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -25,6 +28,8 @@ from alerts.mail import (
     file_name_for,
     message_id_for,
 )
+from alerts.render import render_cramp_alert
+from alerts.risk import RiskContext, score_risk
 
 SESSION_ID = "5f1c7a52-3d0e-4c1e-9a57-2b8f0c6d9e41"
 SENDER = "sweatsync <alerts@sweatsync.test>"
@@ -100,6 +105,96 @@ def test_it_sets_from_to_subject_date_message_id_and_the_unsubscribe_headers() -
     assert msg["Message-ID"] == f"<cramp_risk.{SESSION_ID}@sweatsync.test>"
     assert msg["List-Unsubscribe"] == "<https://sweatsync.example.org/u/one-click?t=abc>"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+# ---------------------------------------------------------------- the inline chart
+
+
+def rendered(make_session: Callable[..., dict[str, Any]], **session: Any) -> dict[str, Any]:
+    scored = make_session(**session)
+    scored["risk"] = score_risk(scored, RiskContext(cramp_history="recent"))
+    return render_cramp_alert(
+        session=scored,
+        user_email="ana@example.org",
+        display_name="Ana",
+        session_id=SESSION_ID,
+        links={"unsubscribe": "https://sweatsync.example.org/u/one-click?t=abc"},
+    )
+
+
+def test_the_chart_is_an_inline_png_whose_content_id_matches_the_cid_in_the_html(
+    make_session: Callable[..., dict[str, Any]],
+    make_series: Callable[..., dict[str, Any]],
+    png: Callable[[bytes], tuple[int, int, bytes]],
+) -> None:
+    payload = rendered(make_session, series=make_series())
+    msg = reparse(build(payload))
+    assert msg.get_content_type() == "multipart/alternative"
+    text, related = list(msg.iter_parts())
+    assert text.get_content_type() == "text/plain"
+    assert text.get_content().replace("\r\n", "\n") == payload["text"]  # the text part is untouched
+    assert related.get_content_type() == "multipart/related"
+    html, image = list(related.iter_parts())
+    assert html.get_content_type() == "text/html"
+    assert image.get_content_type() == "image/png"
+    assert image.get_content_disposition() == "inline"
+    cids = re.findall(r'src="cid:([^"]+)"', html.get_content())
+    assert cids == [payload["chart"]["cid"]]
+    assert image["Content-ID"] == f"<{cids[0]}>"
+    assert png(image.get_content())[:2] == (600, 300)
+    assert msg.get_body(("html", "plain")).get_content_type() == "text/html"
+
+
+def test_a_retried_send_attaches_the_same_chart_bytes(
+    make_session: Callable[..., dict[str, Any]], make_series: Callable[..., dict[str, Any]]
+) -> None:
+    payload = rendered(make_session, series=make_series())
+
+    def image(msg: EmailMessage) -> bytes:
+        [part] = [p for p in reparse(msg).walk() if p.get_content_type() == "image/png"]
+        return part.get_content()
+
+    assert image(build(payload)) == image(build(payload))
+
+
+def test_without_a_series_the_email_has_no_image_and_still_renders(
+    make_session: Callable[..., dict[str, Any]],
+) -> None:
+    payload = rendered(make_session)
+    msg = reparse(build(payload))
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    html = msg.get_body(("html",)).get_content()
+    assert "<img" not in html and "cid:" not in html
+    assert "Why you got this" in html
+
+
+@pytest.mark.parametrize(
+    "chart",
+    [
+        {"cid": "session-chart.x@sweatsync", "units": "metric", "series": {"t_min": []}},
+        {"cid": "session-chart.x@sweatsync", "units": "cubits", "series": None},
+        {"cid": "bad cid>\r\nBcc: x@y", "units": "metric", "series": None},
+        "not a mapping",
+    ],
+)
+def test_a_chart_that_cannot_be_drawn_is_cut_out_of_the_html_never_shown_broken(
+    make_session: Callable[..., dict[str, Any]],
+    make_series: Callable[..., dict[str, Any]],
+    chart: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    payload = rendered(make_session, series=make_series())
+    if isinstance(chart, dict) and chart["series"] is None:
+        chart = {**chart, "series": payload["chart"]["series"]}
+    with caplog.at_level(logging.ERROR, logger="sweatsync.alerts.mail"):
+        msg = reparse(build({**payload, "chart": chart}))
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    html = msg.get_body(("html",)).get_content()
+    assert "<img" not in html and "cid:" not in html and "sweatsync:chart" not in html
+    assert "Your session" in html and "Why you got this" in html
+    assert msg.get_all("Bcc") is None
+    if isinstance(chart, dict):
+        assert any("alerts.mail.chart_skipped" in r.getMessage() for r in caplog.records)
 
 
 # ---------------------------------------------------------------- header injection (S9)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import logging
 import random
+import re
 import socket
 import threading
 import uuid
@@ -49,9 +50,11 @@ LINKS = {"unsubscribe": "https://sweatsync.example.org/u/one-click?t=abc"}
 
 
 def payload_for(
-    make_session: Callable[..., dict[str, Any]], display_name: str | None = "Ana"
+    make_session: Callable[..., dict[str, Any]],
+    display_name: str | None = "Ana",
+    series: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    session = make_session()
+    session = make_session(series=series) if series else make_session()
     session["risk"] = score_risk(session, RiskContext(cramp_history="recent"))
     return render_cramp_alert(
         session=session,
@@ -66,9 +69,11 @@ def payload_for(
 def add_alert(
     db_engine: Engine, seed_session: Seed, make_session: Callable[..., dict[str, Any]]
 ) -> Callable[..., str]:
-    """add_alert(recipient=..., display_name=...) -> dedup key of a new pending row, due at T0."""
+    """add_alert(recipient=..., display_name=..., series=...) -> dedup key of a new pending row, due at T0."""
 
-    def add(recipient: str | None = None, display_name: str | None = "Ana") -> str:
+    def add(
+        recipient: str | None = None, display_name: str | None = "Ana", series: dict[str, Any] | None = None
+    ) -> str:
         user_id, session_id = seed_session()
         key = cramp_risk_key(session_id)
         with unit_of_work(db_engine) as uow:
@@ -79,7 +84,7 @@ def add_alert(
                 kind=CRAMP_RISK,
                 dedup_key=key,
                 recipient=recipient or f"athlete-{session_id.hex[:8]}@example.org",
-                payload=payload_for(make_session, display_name),
+                payload=payload_for(make_session, display_name, series),
                 now=T0,
             )
         return key
@@ -136,6 +141,28 @@ def test_it_does_not_send_an_alert_before_it_is_due(
     handler = scripted_handler()
     assert relay(db_engine, smtp_sender(smtp_server(handler)), T0 - timedelta(microseconds=1)).claimed == 0
     assert handler.rcpt_calls == 0
+
+
+def test_the_delivered_message_carries_the_chart_inline_where_the_html_refers_to_it(
+    db_engine: Engine,
+    add_alert: Callable[..., str],
+    smtp_server: StartSmtp,
+    scripted_handler: Any,
+    make_series: Callable[..., dict[str, Any]],
+    png: Callable[[bytes], tuple[int, int, bytes]],
+) -> None:
+    key = add_alert(series=make_series())
+    stored = row(db_engine, key).payload
+    assert "chart" in stored and "series" in stored["chart"]  # the series is stored, not the image
+    handler = scripted_handler()
+    assert relay(db_engine, smtp_sender(smtp_server(handler)), T0).sent == 1
+    [(_, _, content)] = handler.accepted
+    msg = email.message_from_bytes(content, policy=policy.default)
+    [html] = [p for p in msg.walk() if p.get_content_type() == "text/html"]
+    [image] = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    [cid] = re.findall(r'src="cid:([^"]+)"', html.get_content())
+    assert image["Content-ID"] == f"<{cid}>"
+    assert png(image.get_content())[:2] == (600, 300)
 
 
 # ---------------------------------------------------------------- R10: 421 three times, then 250

@@ -2,7 +2,7 @@
 
 Regenerate the golden files after an intended wording change with:
     UPDATE_GOLDEN=1 /work/venv/bin/pytest tests/alerts/test_render.py
-and review the diff like code.
+and review the diff like code. The chart's own golden PNGs are in test_alerts_chart.py.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ LINKS = {
     "no_cramp": "https://sweatsync.example.org/v1/links/bm9fY3JhbXA.def",
 }
 MakeSession = Callable[..., dict[str, Any]]
+MakeSeries = Callable[..., dict[str, Any]]
 
 
-def metric_high_session(make_session: MakeSession) -> dict[str, Any]:
-    session = make_session()
+def metric_high_session(make_session: MakeSession, series: dict[str, Any] | None = None) -> dict[str, Any]:
+    session = make_session(series=series) if series else make_session()
     ctx = RiskContext(cramp_history="recent", previous_28d=[(10000.0, 200.0)], sodium_24h_mg=1000.0)
     session["risk"] = score_risk(session, ctx)
     return session
@@ -88,9 +89,11 @@ def check_golden(name: str, payload: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- golden
 
 
-def test_it_renders_the_metric_high_risk_email_exactly_as_the_golden_files(make_session: MakeSession) -> None:
+def test_it_renders_the_metric_high_risk_email_exactly_as_the_golden_files(
+    make_session: MakeSession, make_series: MakeSeries
+) -> None:
     payload = render_cramp_alert(
-        session=metric_high_session(make_session),
+        session=metric_high_session(make_session, make_series(252)),
         user_email="ana@example.org",
         display_name="Ana Šimić",
         session_id=SESSION_ID,
@@ -117,9 +120,9 @@ def test_it_renders_the_imperial_overdrinking_email_exactly_as_the_golden_files(
 
 
 @pytest.fixture
-def high(make_session: MakeSession) -> dict[str, Any]:
+def high(make_session: MakeSession, make_series: MakeSeries) -> dict[str, Any]:
     return render_cramp_alert(
-        session=metric_high_session(make_session),
+        session=metric_high_session(make_session, make_series(252)),
         user_email="ana@example.org",
         display_name="Ana",
         session_id=SESSION_ID,
@@ -300,3 +303,57 @@ def test_it_leaves_out_the_cramp_question_without_both_links(make_session: MakeS
     )
     assert "DID YOU CRAMP?" not in payload["text"]
     assert "Did you cramp?" not in payload["html"]
+
+
+# ---------------------------------------------------------------- the chart
+
+
+def test_the_html_shows_the_chart_by_content_id_with_alt_text_and_the_text_body_does_not(
+    high: dict[str, Any],
+) -> None:
+    cid = f"session-chart.{SESSION_ID}@sweatsync"
+    assert high["chart"]["cid"] == cid
+    assert f'<img src="cid:{cid}" width="600" height="300"' in high["html"]
+    assert (
+        'alt="Chart of your 4 h 12 min ride over time: heart rate (bpm); cumulative fluid loss, '
+        'reaching about 3.4 L (likely 2.6–4.2 L)."' in high["html"]
+    )
+    assert "cid:" not in high["text"] and "Chart" not in high["text"]
+
+
+def test_the_payload_keeps_the_series_to_draw_not_the_image(high: dict[str, Any]) -> None:
+    chart = high["chart"]
+    assert set(chart) == {"cid", "units", "series"}
+    assert set(chart["series"]) == {"t_min", "heart_rate", "fluid_l", "fluid_l_low", "fluid_l_high"}
+    stored = json.dumps(chart)
+    assert "iVBOR" not in stored  # no base64 PNG
+    assert len(stored) < 12_000  # a 4 h 12 min session, one point a minute
+
+
+def test_a_session_without_a_series_renders_without_a_chart(make_session: MakeSession) -> None:
+    session = make_session(series={"t_min": [], "heart_rate": None, "fluid_l": None})
+    session["risk"] = score_risk(session, RiskContext(cramp_history="recent"))
+    payload = render_cramp_alert(
+        session=session, user_email="x@example.org", display_name=None, session_id=SESSION_ID, links=LINKS
+    )
+    assert "chart" not in payload
+    assert "<img" not in payload["html"] and "sweatsync:chart" not in payload["html"]
+    assert "Why you got this" in payload["html"]
+
+
+def test_the_alt_text_names_power_and_imperial_units_when_those_are_drawn(
+    make_session: MakeSession, make_series: MakeSeries
+) -> None:
+    session = make_session(series=make_series(95, heart_rate=False))
+    session["risk"] = score_risk(session, RiskContext(cramp_history="recent"))
+    payload = render_cramp_alert(
+        session=session,
+        user_email="x@example.org",
+        display_name=None,
+        session_id=SESSION_ID,
+        links=LINKS,
+        units="imperial",
+    )
+    assert "power (W)" in payload["html"]
+    assert "reaching about 115 fl oz / 3.4 L (likely 88–142 fl oz / 2.6–4.2 L)" in payload["html"]
+    assert payload["chart"]["units"] == "imperial"
