@@ -117,12 +117,7 @@ def process_upload(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
             existing = (
                 db.query(WorkoutSession).filter_by(upload_id=upload.id, leg_index=activity.leg_index).first()
             )
-            overrides = (existing.overrides if existing else None) or {}
-            metrics = analyze_activity(
-                activity,
-                athlete_from_profile(profile, when=activity.start_time),
-                conditions_from_overrides(overrides),
-            )
+            metrics = analyze_stored(db, activity, profile=profile, user_id=upload.user_id, stored=existing)
             ws = repo.upsert_session(
                 db,
                 upload=upload,

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import httpx
 import pytest
-import redis
 
-from conftest import BACKENDS, isolated_env, migrated_database
-from support.services import SAMPLES, ApiServer, Sink, celery_worker, smtp_server
+from support.services import SAMPLES
+from support.stack import Stack
 
 pytestmark = [
     pytest.mark.integration,
@@ -24,63 +15,6 @@ pytestmark = [
 HOT_RIDE = "bike_garmin-edge530_power_temp_2h50.fit"
 
 
-@dataclass
-class Stack:
-    api: str
-    sink: Sink
-    tmp: Path
-    worker_log: Path
-
-    def client(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.api, headers=headers, timeout=30)
-
-    def new_user(self, email: str, **profile: Any) -> str:
-        with self.client() as c:
-            r = c.post("/v1/users", json={"email": email})
-            assert r.status_code == 201, r.text
-            token = r.json()["token"]
-        if profile:
-            with self.client(token) as c:
-                assert c.put("/v1/profile", json=profile).status_code == 200
-        return token
-
-    def wait_until_finished(self, token: str, upload_id: str, timeout_s: float = 180) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        with self.client(token) as c:
-            while True:
-                body = c.get(f"/v1/uploads/{upload_id}").json()
-                if body["status"] in ("done", "failed"):
-                    return body
-                if time.monotonic() > deadline:
-                    log = self.worker_log.read_text(errors="replace")[-3000:]
-                    raise AssertionError(f"upload {upload_id} still {body['status']}; worker log:\n{log}")
-                time.sleep(0.2)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, redis_url: str
-) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp(f"stack-{request.param}")
-    redis.Redis.from_url(redis_url).flushall()
-    with (
-        pytest.MonkeyPatch.context() as mp,
-        migrated_database(request.param, tmp) as db_url,
-        smtp_server() as (smtp_url, sink),
-        isolated_env(mp, tmp, database_url=db_url, broker_url=redis_url, smtp_url=smtp_url),
-    ):
-        env = {k: v for k, v in os.environ.items() if k.startswith("SWEATSYNC_")}
-        log = tmp / "worker.log"
-        with celery_worker(env, concurrency=2, log=log), ApiServer() as api:
-            yield Stack(api.url, sink, tmp, log)
-
-
-def upload(stack: Stack, token: str, path: Path) -> httpx.Response:
-    with stack.client(token) as c, open(path, "rb") as fh:
-        return c.post("/v1/uploads", files={"file": (path.name, fh, "application/octet-stream")})
-
-
 def test_a_high_risk_ride_ends_as_a_session_and_one_email_with_the_same_numbers(stack: Stack) -> None:
     token = stack.new_user(
         "rider@example.com", mass_kg=84, height_m=1.80, sex="m", birth_year=1982,
@@ -88,7 +22,7 @@ def test_a_high_risk_ride_ends_as_a_session_and_one_email_with_the_same_numbers(
     )  # fmt: skip
     before = len(stack.sink.messages)
 
-    r = upload(stack, token, SAMPLES / HOT_RIDE)
+    r = stack.upload(token, SAMPLES / HOT_RIDE)
     assert r.status_code == 202, r.text
     body = r.json()
     assert body["status_url"].endswith(f"/v1/uploads/{body['id']}")
@@ -110,9 +44,9 @@ def test_a_high_risk_ride_ends_as_a_session_and_one_email_with_the_same_numbers(
 
 def test_the_same_bytes_uploaded_again_return_the_existing_upload_and_run_nothing_twice(stack: Stack) -> None:
     token = stack.new_user("twice@example.com", mass_kg=70)
-    first = upload(stack, token, SAMPLES / "run_coros_power_49min.fit")
+    first = stack.upload(token, SAMPLES / "run_coros_power_49min.fit")
     assert first.status_code == 202
-    second = upload(stack, token, SAMPLES / "run_coros_power_49min.fit")
+    second = stack.upload(token, SAMPLES / "run_coros_power_49min.fit")
     assert second.status_code == 200
     assert second.json()["id"] == first.json()["id"]
     done = stack.wait_until_finished(token, first.json()["id"])
@@ -122,7 +56,7 @@ def test_the_same_bytes_uploaded_again_return_the_existing_upload_and_run_nothin
 def test_another_users_upload_and_session_answer_404(stack: Stack) -> None:
     owner = stack.new_user("owner@example.com")
     other = stack.new_user("other@example.com")
-    r = upload(stack, owner, SAMPLES / "bike_onelap_indoor_12min.fit")
+    r = stack.upload(owner, SAMPLES / "bike_onelap_indoor_12min.fit")
     done = stack.wait_until_finished(owner, r.json()["id"])
     with stack.client(other) as c:
         assert c.get(f"/v1/uploads/{done['id']}").status_code == 404
@@ -135,7 +69,7 @@ def test_every_sample_file_ends_as_a_session_or_a_failed_upload_with_a_reason(st
     token = stack.new_user("everything@example.com", mass_kg=72, height_m=1.76, sex="f")
     ids = {}
     for path in sorted(SAMPLES.glob("*.fit")):
-        r = upload(stack, token, path)
+        r = stack.upload(token, path)
         if r.status_code in (415, 422):  # refused at the door (empty, not FIT): said why, nothing queued
             assert r.json()["detail"], path.name
             continue
