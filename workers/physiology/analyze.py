@@ -43,6 +43,7 @@ WALKING_SPORTS = frozenset({"walking", "hiking"})
 WATER_SPORTS = frozenset({"swimming"})
 POWER_HOLD_S = 5.0  # a power drop-out shorter than this holds the last value; longer ones count as 0 W
 MIN_COVERAGE = {"power": 0.8, "speed": 0.8, "heart_rate": 0.5}  # share of recorded time with samples
+MIN_PEDALLING_SHARE = 0.05  # power above 0 W in less of its sampled time: a meter sending nothing
 SODIUM_RANGE = (5.0, 150.0)
 
 
@@ -129,6 +130,16 @@ def analyze(
     duration_s = activity.duration_s
     hours = duration_s / 3600.0
 
+    power_gap = "no power data in this file"
+    if power is not None:
+        sampled_s = float(dt[np.isfinite(power)].sum())
+        pedalling_s = float(dt[np.nan_to_num(power, nan=0.0) > 0].sum())
+        if sampled_s > 0 and pedalling_s < MIN_PEDALLING_SHARE * sampled_s:
+            # e.g. a head unit writing 0 W all ride long without a paired meter: not a 0-kcal ride
+            power = None
+            power_gap = "the power channel is (almost) all zeros: no power meter was sending data"
+            warnings.append("the power channel was ignored because it is (almost) all zeros")
+
     distance_m = _num(summary.get("total_distance"))
     if distance_m is None and distance is not None:
         distance_m = float(np.nanmax(distance) - np.nanmin(distance))
@@ -192,7 +203,7 @@ def analyze(
     power_block: dict[str, Any] = {"avg_w": None, "np_w": None, "if": None, "tss": None, "work_kj": None}
     p_filled = None
     if power is None:
-        gaps.append(missing("power", "no power data in this file"))
+        gaps.append(missing("power", power_gap))
     else:
         p_filled = np.nan_to_num(ffill_limited(power, t, POWER_HOLD_S), nan=0.0)
         p1 = resample_1hz(p_filled, dt)

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-GAP_S = 30.0  # an interval longer than this (after removing timer pauses) is an auto-pause/drop-out gap
+GAP_S = 30.0  # an interval longer than this (after removing timer pauses) is an auto-pause/drop-out gap...
+GAP_MEDIAN_FACTOR = 3.0  # ...or than 3× the file's median interval, if that is larger (sparse recording)
 STOP_SPEED_MS = 0.5  # below this ground speed the athlete is stopped...
 STOP_MIN_S = 5.0  # ...when it lasts at least this long
 EPOCH_S = 60.0  # heat-balance epoch (science.md §3.3)
@@ -46,15 +47,32 @@ def paused_time_before(x: np.ndarray, pauses: Iterable[tuple[float, float]]) -> 
     return np.interp(x, xs, ys, left=0.0, right=float(cum_end[-1]))
 
 
+def gap_threshold(t: np.ndarray) -> float:
+    """The auto-pause gap for these timestamps: max(30 s, 3 × the median positive interval).
+
+    Sparse recordings (open-water swims write a record every 45–60 s) would otherwise lose every interval.
+    """
+    d = np.diff(np.asarray(t, dtype=float))
+    d = d[d > 0]
+    if d.size == 0:
+        return GAP_S
+    return max(GAP_S, GAP_MEDIAN_FACTOR * float(np.median(d)))
+
+
 def interval_durations(
-    t: np.ndarray, pauses: Iterable[tuple[float, float]] = (), gap_s: float = GAP_S
+    t: np.ndarray, pauses: Iterable[tuple[float, float]] = (), gap_s: float | None = None
 ) -> np.ndarray:
-    """Recorded seconds covered by each record: Δt to the next record, minus timer pauses, 0 for gaps."""
+    """Recorded seconds covered by each record: Δt to the next record, minus timer pauses, 0 for gaps.
+
+    `gap_s` defaults to `gap_threshold(t)`.
+    """
     t = np.asarray(t, dtype=float)
     n = t.size
     dt = np.zeros(n)
     if n < 2:
         return dt
+    if gap_s is None:
+        gap_s = gap_threshold(t)
     dt[:-1] = np.clip(np.diff(t), 0.0, None)
     pauses = list(pauses)
     if pauses:

@@ -81,7 +81,7 @@ def test_it_returns_every_contract_key_and_is_json_serializable(make_activity):
     assert "risk" not in out and "recommendations" not in out
     for key, sub in SUBKEYS.items():
         assert sub <= set(out[key]), key
-    assert out["algorithm_version"] == ALGORITHM_VERSION == "2026.11.1"
+    assert out["algorithm_version"] == ALGORITHM_VERSION == "2026.11.2"
     assert out["start_time"] == "2026-07-01T08:00:00Z"
     json.dumps(out, allow_nan=False)
     assert all(math.isfinite(x) for x in all_floats(out))
@@ -136,6 +136,24 @@ def test_it_falls_back_to_heart_rate_then_device_calories(make_activity):
     assert out["energy"] == {"kcal": None, "source": None}
     assert out["fluid"]["sweat_l"] is None
     assert {m["figure"] for m in out["missing"]} >= {"energy", "fluid.model", "heart_rate", "power"}
+
+
+def test_it_ignores_an_all_zero_power_channel_and_takes_energy_from_heart_rate(make_activity):
+    # found in the sample sweep: a Sigma head unit wrote 0 W for 4 h 39 with no meter paired → "0 kcal"
+    act = make_activity(1800, sport="cycling", speed=8.0, power=0.0, heart_rate=150.0)
+    out = analyze(act, RUNNER, WARM)
+    assert out["energy"] == {"kcal": 434.0, "source": "heart_rate"}
+    assert set(out["power"].values()) == {None}
+    assert "all zeros" in {m["figure"]: m["reason"] for m in out["missing"]}["power"]
+    assert any("power channel was ignored" in w for w in out["warnings"])
+    assert out["fluid"]["sweat_l"] > 0
+
+
+def test_it_keeps_a_power_channel_with_coasting_zeros(make_activity):
+    power = np.where(np.arange(3601) % 10 == 0, 300.0, 0.0)  # pedalling 10 % of the time
+    act = make_activity(3600, sport="cycling", speed=8.0, power=power, heart_rate=150.0)
+    out = analyze(act, RUNNER, WARM)
+    assert out["energy"]["source"] == "power" and out["power"]["avg_w"] == 30.0
 
 
 def test_it_reports_missing_figures_as_null_with_a_reason_never_zero(make_activity):

@@ -23,6 +23,16 @@ def test_it_treats_long_unrecorded_intervals_as_auto_pause_gaps():
     assert dt.tolist() == [1.0, 0.0, 1.0, 0.0]
 
 
+def test_it_keeps_every_interval_of_a_sparse_recording_such_as_an_open_water_swim():
+    # found in the sample sweep: an FR935 open-water swim records every 45–60 s; with a fixed 30-s gap rule
+    # 61 minutes became 8 recorded seconds (and 1 kcal)
+    t = np.cumsum(np.r_[0.0, np.tile([45.0, 50.0, 60.0], 20)])
+    assert tb.gap_threshold(t) == 150.0
+    assert tb.interval_durations(t).sum() == t[-1]
+    one_hz = np.r_[np.arange(100.0), 200.0 + np.arange(100.0)]  # 1-s records: a 100-s hole is still a gap
+    assert tb.gap_threshold(one_hz) == tb.GAP_S and tb.interval_durations(one_hz).sum() == 198.0
+
+
 def test_it_marks_stops_only_when_slow_for_at_least_5_s():
     t = np.arange(20.0)
     speed = np.full(20, 3.0)
