@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from alerts.webhook import WebhookUrlError, check_webhook_url
 from core.db import UnitOfWork, unit_of_work
-from core.models import BodyWeight, CrampReport, Profile, Upload, User, WeighIn, WorkoutSession
+from core.models import AlertOutbox, BodyWeight, CrampReport, Profile, Upload, User, WeighIn, WorkoutSession
 from core.settings import get_settings
 from core.signing import unsign
 from ingest import service
 from ingest.auth import CurrentUser
 from ingest.receive import receive_upload
 from ingest.schemas import (
+    AlertOut,
     ConditionsIn,
     PreferencesIn,
     PreferencesOut,
@@ -242,6 +243,19 @@ def get_session(session_id: uuid.UUID, user: CurrentUser) -> SessionJson:
     """Every number with its inputs, assumptions and range (see docs/session-json.md)."""
     with unit_of_work() as uow:
         return session_json(_own_session(uow.session, user, session_id))
+
+
+@router.get("/alerts", response_model=list[AlertOut], tags=["sessions"])
+def list_alerts(user: CurrentUser, limit: int = 50) -> Any:
+    """Emails and webhook calls for your sessions, with their delivery status and the last error."""
+    with unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(AlertOutbox)
+            .where(AlertOutbox.user_id == user.id)
+            .order_by(AlertOutbox.created_at.desc())
+            .limit(min(max(limit, 1), 500))
+        )
+        return [AlertOut.model_validate(r) for r in rows]
 
 
 def _own_session(db: Session, user: User, session_id: uuid.UUID) -> WorkoutSession:

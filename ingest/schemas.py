@@ -107,6 +107,19 @@ class SessionSummary(BaseModel):
     algorithm_version: str
 
 
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    session_id: uuid.UUID | None
+    kind: str = Field(description="cramp_risk (email) or webhook")
+    status: str = Field(description="pending, sending, sent or failed")
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
 class WeightIn(BaseModel):
     measured_at: datetime = Field(description="when you weighed yourself (a date or a date-time, UTC)")
     mass_kg: float = Field(ge=20, le=300)
