@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -54,6 +55,7 @@ class UploadStatus:
     PROCESSING = "processing"
     DONE = "done"
     FAILED = "failed"
+    DUPLICATE = "duplicate"  # the same activity is already a session (see duplicate_of)
 
 
 class OutboxStatus:
@@ -119,6 +121,14 @@ class Upload(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Who holds the processing lease: a redelivered task may take over when the lease ran out,
     # or at once when the holder was a process on this host that no longer exists.
+    # The athlete asked to analyse it even if it repeats an existing activity.
+    force: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set for uploads that came out of a .zip upload.
+    archive_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("uploads.id", ondelete="SET NULL", name="fk_uploads_archive_id")
+    )
+    # The session this upload repeats. No foreign key: uploads and sessions would reference each other.
+    duplicate_of: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     worker_pid: Mapped[int | None] = mapped_column(Integer)
     worker_host: Mapped[str | None] = mapped_column(String(255))
     locked_until: Mapped[datetime | None] = mapped_column()
@@ -144,6 +154,8 @@ class WorkoutSession(Base):
     sub_sport: Mapped[str | None] = mapped_column(String(64))
     indoor: Mapped[bool | None] = mapped_column(Boolean)
     start_time: Mapped[datetime | None] = mapped_column(index=True)
+    # Manufacturer, product, serial and start second: the same recording in another file has the same key.
+    device_key: Mapped[str | None] = mapped_column(String(200), index=True)
     duration_s: Mapped[float | None] = mapped_column(Float)
     distance_m: Mapped[float | None] = mapped_column(Float)
     # The whole session JSON (see README "Session JSON"): numbers, inputs, assumptions, ranges.
