@@ -280,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
     api.set_defaults(func=cmd_api)
+
+    # Imported here so commands that don't talk to a server don't pay for loading httpx.
+    from sweatsync import upload_cmd, watch
+
+    upload_cmd.add_parser(sub)
+    watch.add_parser(sub)
     return p
 
 
