@@ -7,6 +7,8 @@ Every figure the athlete reads carries its unit. Imperial output keeps the metri
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 L_TO_FL_OZ = 33.814  # US fluid ounces per litre
 KG_TO_LB = 2.20462
@@ -66,3 +68,16 @@ def temperature(celsius: float, units: str = METRIC) -> str:
 
 def percent(value: float, decimals: int = 1) -> str:
     return f"{value:.{decimals}f}%"
+
+
+def as_number(value: Any) -> float | None:
+    """A JSON number as float; None for null, booleans and anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def section(session: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A block of the session JSON, or an empty one when it is missing or malformed."""
+    block = session.get(name)
+    return block if isinstance(block, Mapping) else {}

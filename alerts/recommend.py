@@ -56,17 +56,6 @@ URGENT = (
 )
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _section(session: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    block = session.get(name)
-    return block if isinstance(block, Mapping) else {}
-
-
 def cap_fluid(deficit_l: float) -> float:
     """The deficit rounded DOWN to 0.1 L, never above the deficit itself and never below 0."""
     if deficit_l <= 0:
@@ -79,12 +68,12 @@ def cap_fluid(deficit_l: float) -> float:
 
 
 def _fluid(session: Mapping[str, Any], units: str) -> tuple[float | None, bool, list[str]]:
-    fluid = _section(session, "fluid")
-    deficit = _num(fluid.get("deficit_l"))
-    sweat = _num(fluid.get("sweat_l"))
-    respiratory = _num(fluid.get("respiratory_l")) or 0.0
-    intake = _num(fluid.get("intake_l"))
-    pct = _num(fluid.get("body_mass_pct"))
+    fluid = fmt.section(session, "fluid")
+    deficit = fmt.as_number(fluid.get("deficit_l"))
+    sweat = fmt.as_number(fluid.get("sweat_l"))
+    respiratory = fmt.as_number(fluid.get("respiratory_l")) or 0.0
+    intake = fmt.as_number(fluid.get("intake_l"))
+    pct = fmt.as_number(fluid.get("body_mass_pct"))
     measured = fluid.get("source") == "measured"
 
     loss = sweat + respiratory if sweat is not None else None
@@ -134,7 +123,7 @@ def _fluid(session: Mapping[str, Any], units: str) -> tuple[float | None, bool, 
         f"Fluid: drink up to {fmt.litres(amount, units)} over the next 2–4 hours, spread over meals, and "
         "let thirst guide you; do not force it. That is no more than your estimated fluid deficit"
     )
-    low, high = _num(fluid.get("sweat_l_low")), _num(fluid.get("sweat_l_high"))
+    low, high = fmt.as_number(fluid.get("sweat_l_low")), fmt.as_number(fluid.get("sweat_l_high"))
     if low is not None and high is not None:
         text += f", and the sweat loss behind it is uncertain (likely {fmt.litres_range(low, high, units)})"
     text += "."
@@ -147,12 +136,12 @@ def _fluid(session: Mapping[str, Any], units: str) -> tuple[float | None, bool, 
 
 
 def _sodium(session: Mapping[str, Any], overdrinking: bool) -> tuple[int | None, list[str]]:
-    sodium = _section(session, "sodium")
-    na = _num(sodium.get("mg"))
+    sodium = fmt.section(session, "sodium")
+    na = fmt.as_number(sodium.get("mg"))
     if na is None:
         return None, ["Sodium: we could not estimate your sodium loss; salt your recovery meal to taste."]
     target = max(0, int(round(max(na, 0.0) / 50.0)) * 50)
-    low, high = _num(sodium.get("mg_low")), _num(sodium.get("mg_high"))
+    low, high = fmt.as_number(sodium.get("mg_low")), fmt.as_number(sodium.get("mg_high"))
     likely = f" (likely {fmt.mg_range(low, high)})" if low is not None and high is not None else ""
     if overdrinking:
         return target, [
@@ -167,10 +156,10 @@ def _sodium(session: Mapping[str, Any], overdrinking: bool) -> tuple[int | None,
 
 
 def _future(session: Mapping[str, Any], risk: Mapping[str, Any]) -> list[str]:
-    duration_s = _num(session.get("duration_s"))
-    sodium = _section(session, "sodium")
-    na = _num(sodium.get("mg"))
-    concentration = _num(sodium.get("concentration_mmol_l"))
+    duration_s = fmt.as_number(session.get("duration_s"))
+    sodium = fmt.section(session, "sodium")
+    na = fmt.as_number(sodium.get("mg"))
+    concentration = fmt.as_number(sodium.get("concentration_mmol_l"))
     factors = risk.get("factors") if isinstance(risk.get("factors"), Mapping) else {}
     long_session = duration_s is not None and duration_s > FUTURE_SODIUM_MIN_DURATION_S
     salty = concentration is not None and concentration >= SALTY_SWEAT_MMOL_L
@@ -187,8 +176,8 @@ def _future(session: Mapping[str, Any], risk: Mapping[str, Any]) -> list[str]:
 
 
 def _heat(session: Mapping[str, Any], units: str) -> str | None:
-    fluid = _section(session, "fluid")
-    temp = _num(_section(session, "ambient").get("temp_c"))
+    fluid = fmt.section(session, "fluid")
+    temp = fmt.as_number(fmt.section(session, "ambient").get("temp_c"))
     hot = temp is not None and temp >= HEAT_TEMP_C
     uncompensable = fluid.get("uncompensable_heat") is True
     if not (hot or uncompensable):

@@ -116,17 +116,6 @@ def _env() -> Environment:
     return env
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _section(session: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    block = session.get(name)
-    return block if isinstance(block, Mapping) else {}
-
-
 def _when(session: Mapping[str, Any]) -> tuple[str, str]:
     raw = session.get("start_time")
     if not isinstance(raw, str):
@@ -142,42 +131,42 @@ def _when(session: Mapping[str, Any]) -> tuple[str, str]:
 
 def _facts(session: Mapping[str, Any], units: str) -> list[tuple[str, str]]:
     facts: list[tuple[str, str]] = []
-    duration_s = _num(session.get("duration_s"))
+    duration_s = fmt.as_number(session.get("duration_s"))
     if duration_s is not None:
         facts.append(("Duration", fmt.duration(duration_s)))
 
-    power, load = _section(session, "power"), _section(session, "load")
-    intensity, source = _num(power.get("if")), "power"
+    power, load = fmt.section(session, "power"), fmt.section(session, "load")
+    intensity, source = fmt.as_number(power.get("if")), "power"
     if intensity is None:
-        intensity, source = _num(load.get("hr_intensity")), "heart rate"
+        intensity, source = fmt.as_number(load.get("hr_intensity")), "heart rate"
     if intensity is not None:
         text = f"{intensity:.2f} of your threshold (from {source}; 1.00 = threshold effort)"
         facts.append(("Intensity", text))
     else:
         facts.append(("Intensity", "not available (no power or heart-rate data)"))
-    avg_hr = _num(_section(session, "heart_rate").get("avg_bpm"))
+    avg_hr = fmt.as_number(fmt.section(session, "heart_rate").get("avg_bpm"))
     if avg_hr is not None:
         facts.append(("Average heart rate", f"{avg_hr:.0f} bpm"))
 
-    fluid = _section(session, "fluid")
-    sweat = _num(fluid.get("sweat_l"))
+    fluid = fmt.section(session, "fluid")
+    sweat = fmt.as_number(fluid.get("sweat_l"))
     measured = fluid.get("source") == "measured"
     if sweat is not None:
         text = fmt.litres(sweat, units)
-        low, high = _num(fluid.get("sweat_l_low")), _num(fluid.get("sweat_l_high"))
+        low, high = fmt.as_number(fluid.get("sweat_l_low")), fmt.as_number(fluid.get("sweat_l_high"))
         if low is not None and high is not None and round(low, 1) != round(high, 1):
             text += f" (likely {fmt.litres_range(low, high, units)})"
-        rate = _num(fluid.get("rate_l_per_h"))
+        rate = fmt.as_number(fluid.get("rate_l_per_h"))
         if rate is not None:
             text += f", {fmt.litres(rate, units)} per hour"
         label = "Sweat loss (measured by weighing)" if measured else "Sweat loss (estimated)"
         facts.append((label, text))
     else:
         facts.append(("Sweat loss", "not available"))
-    intake = _num(fluid.get("intake_l"))
+    intake = fmt.as_number(fluid.get("intake_l"))
     facts.append(("Drinks logged", fmt.litres(intake, units) if intake is not None else "not logged"))
-    deficit = _num(fluid.get("deficit_l"))
-    pct = _num(fluid.get("body_mass_pct"))
+    deficit = fmt.as_number(fluid.get("deficit_l"))
+    pct = fmt.as_number(fluid.get("body_mass_pct"))
     if deficit is not None and deficit > 0:
         text = fmt.litres(deficit, units)
         if intake is None:
@@ -193,14 +182,14 @@ def _facts(session: Mapping[str, Any], units: str) -> list[tuple[str, str]]:
             notes.append(f"your body mass rose by {fmt.percent(-pct)}")
         facts.append(("Fluid deficit", f"none ({'; '.join(notes)})" if notes else "none"))
 
-    sodium = _section(session, "sodium")
-    na = _num(sodium.get("mg"))
+    sodium = fmt.section(session, "sodium")
+    na = fmt.as_number(sodium.get("mg"))
     if na is not None:
         text = fmt.mg(na)
-        low, high = _num(sodium.get("mg_low")), _num(sodium.get("mg_high"))
+        low, high = fmt.as_number(sodium.get("mg_low")), fmt.as_number(sodium.get("mg_high"))
         if low is not None and high is not None:
             text += f" (likely {fmt.mg_range(low, high)})"
-        conc = _num(sodium.get("concentration_mmol_l"))
+        conc = fmt.as_number(sodium.get("concentration_mmol_l"))
         if conc is not None:
             measured_na = sodium.get("concentration_source") == "measured"
             text += f", at a sweat sodium of {conc:.0f} mmol/L ({'measured' if measured_na else 'assumed'})"
@@ -208,11 +197,11 @@ def _facts(session: Mapping[str, Any], units: str) -> list[tuple[str, str]]:
     else:
         facts.append(("Sodium loss", "not available"))
 
-    ambient = _section(session, "ambient")
-    temp = _num(ambient.get("temp_c"))
+    ambient = fmt.section(session, "ambient")
+    temp = fmt.as_number(ambient.get("temp_c"))
     if temp is not None:
         text = fmt.temperature(temp, units)
-        rh = _num(ambient.get("humidity_pct"))
+        rh = fmt.as_number(ambient.get("humidity_pct"))
         if rh is not None:
             text += f", {rh:.0f}% humidity"
         src = AMBIENT_SOURCES.get(str(ambient.get("source")))
@@ -236,14 +225,14 @@ def _assumptions(session: Mapping[str, Any]) -> list[str]:
 
 def _personalise(session: Mapping[str, Any]) -> list[str]:
     out = []
-    inputs = _section(session, "inputs")
+    inputs = fmt.section(session, "inputs")
     for key, label in PROFILE_FIELDS.items():
         entry = inputs.get(key)
         if isinstance(entry, Mapping) and entry.get("source") == "assumed":
             out.append(f"your {label}")
-    if _section(session, "sodium").get("concentration_source") != "measured":
+    if fmt.section(session, "sodium").get("concentration_source") != "measured":
         out.append("your sweat sodium from a sweat test")
-    fluid = _section(session, "fluid")
+    fluid = fmt.section(session, "fluid")
     if fluid.get("intake_l") is None:
         out.append("what you drank during the session")
     if fluid.get("source") != "measured":
@@ -264,9 +253,9 @@ def _chart(
     elif "power" in series:
         parts.append("power (W)")
     if "fluid_l" in series:
-        fluid = _section(session, "fluid")
+        fluid = fmt.section(session, "fluid")
         text = "cumulative fluid loss"
-        sweat, low, high = (_num(fluid.get(k)) for k in ("sweat_l", "sweat_l_low", "sweat_l_high"))
+        sweat, low, high = (fmt.as_number(fluid.get(k)) for k in ("sweat_l", "sweat_l_low", "sweat_l_high"))
         if sweat is not None:
             text += f", reaching about {fmt.litres(sweat, units)}"
             if low is not None and high is not None and round(low, 1) != round(high, 1):
@@ -304,7 +293,7 @@ def render_cramp_alert(
 
     recs = recommend(session, risk, units=units)
     day, started = _when(session)
-    duration_s = _num(session.get("duration_s"))
+    duration_s = fmt.as_number(session.get("duration_s"))
     sport = SPORT_WORDS.get(str(session.get("sport") or "").lower(), "session")
     name = clean_text(display_name, max_len=100)
     duration = fmt.duration(duration_s) if duration_s is not None else ""

@@ -22,6 +22,7 @@ file needs).
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import fitdecode
@@ -77,6 +78,37 @@ def _scale_unknown(mesg_num: int, field_num: int, value: Any) -> Any:
     return value
 
 
+def _collect_fields(
+    mesg_num: int, field_data: Iterable[Any], dev_def: type
+) -> tuple[dict[int, Any], dict[tuple[int, int], Any] | None]:
+    """Native fields by number and developer fields by (developer index, number), from either decoder.
+
+    fitparse and fitdecode expose the same shape here: `field_def` (None for expanded components and
+    compressed-timestamp headers), `field` (None for fields the profile does not know) and `value`.
+    """
+    fields: dict[int, Any] = {}
+    dev: dict[tuple[int, int], Any] | None = None
+    for fd in field_data:
+        fdef = fd.field_def
+        if fdef is None:  # component expansion or compressed-timestamp header
+            num = fd.field.def_num
+            if fields.get(num) is None:
+                fields[num] = fd.value
+            continue
+        if isinstance(fdef, dev_def):
+            if dev is None:
+                dev = {}
+            dev[(fdef.dev_data_index, fdef.def_num)] = fd.value
+            continue
+        num = fdef.def_num
+        value = fd.value
+        if fd.field is None:
+            value = _scale_unknown(mesg_num, num, value)
+        if value is not None or num not in fields:
+            fields[num] = value
+    return fields, dev
+
+
 def decode_with_fitparse(payload: bytes, sink: Sink) -> None:
     """Feed every data message of one FIT segment to `sink`. Any exception is the file's, not ours."""
     with _FITPARSE_LOCK:
@@ -90,27 +122,7 @@ def decode_with_fitparse(payload: bytes, sink: Sink) -> None:
                 if isinstance(cache, list):
                     cache.clear()
                 mesg_num = msg.def_mesg.mesg_num
-                fields: dict[int, Any] = {}
-                dev: dict[tuple[int, int], Any] | None = None
-                for fd in msg.fields:
-                    fdef = fd.field_def
-                    if fdef is None:  # component expansion or compressed-timestamp header
-                        num = fd.field.def_num
-                        if fields.get(num) is None:
-                            fields[num] = fd.value
-                        continue
-                    if isinstance(fdef, dev_def):
-                        if dev is None:
-                            dev = {}
-                        dev[(fdef.dev_data_index, fdef.def_num)] = fd.value
-                        continue
-                    num = fdef.def_num
-                    value = fd.value
-                    if fd.field is None:
-                        value = _scale_unknown(mesg_num, num, value)
-                    if value is not None or num not in fields:
-                        fields[num] = value
-                emit(mesg_num, fields, dev)
+                emit(mesg_num, *_collect_fields(mesg_num, msg.fields, dev_def))
         finally:
             fitparse_records.DEV_TYPES.clear()
 
@@ -130,24 +142,4 @@ def decode_with_fitdecode(payload: bytes, sink: Sink) -> None:
             if not isinstance(frame, data_message):
                 continue
             mesg_num = frame.global_mesg_num
-            fields: dict[int, Any] = {}
-            dev: dict[tuple[int, int], Any] | None = None
-            for fd in frame.fields:
-                fdef = fd.field_def
-                if fdef is None:
-                    num = fd.field.def_num
-                    if fields.get(num) is None:
-                        fields[num] = fd.value
-                    continue
-                if isinstance(fdef, dev_def):
-                    if dev is None:
-                        dev = {}
-                    dev[(fdef.dev_data_index, fdef.def_num)] = fd.value
-                    continue
-                num = fdef.def_num
-                value = fd.value
-                if fd.field is None:
-                    value = _scale_unknown(mesg_num, num, value)
-                if value is not None or num not in fields:
-                    fields[num] = value
-            emit(mesg_num, fields, dev)
+            emit(mesg_num, *_collect_fields(mesg_num, frame.fields, dev_def))
