@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 25 * 1024 * 1024
     # Hard cap on a decompressed .fit.gz (a 100 KB gzip can expand to gigabytes).
     max_decompressed_bytes: int = 100 * 1024 * 1024
+    # A .zip upload: at most this many files, each file and all together under max_decompressed_bytes.
+    max_zip_entries: int = 200
     mail_from: str = "sweatsync <alerts@sweatsync.localhost>"
     # Signs one-click links and hashes API tokens. Set it in production.
     secret_key: SecretStr = SecretStr("dev-secret-change-me")

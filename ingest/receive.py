@@ -19,6 +19,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 # Slack for multipart boundaries and part headers on top of the file cap.
 ENVELOPE_SLACK = 64 * 1024
 MAX_PARTS = 10
+# Enough of the start of the file to tell FIT, TCX, GPX, gzip and zip apart (XML can open with comments).
+HEAD_BYTES = 64 * 1024
 
 
 @dataclass
@@ -48,8 +50,8 @@ class _Sink:
                 413,
                 f"the file is larger than the {self.cap // (1024 * 1024)} MB upload limit",
             )
-        if len(self.head) < 64:
-            self.head += data[: 64 - len(self.head)]
+        if len(self.head) < HEAD_BYTES:
+            self.head += data[: HEAD_BYTES - len(self.head)]
         self.hash.update(data)
         self.fh.write(data)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-import zlib
 from datetime import UTC
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -40,7 +38,8 @@ from ingest.schemas import (
     WeightIn,
     WeightOut,
 )
-from workers.fit import sniff_fit_header
+from workers.activity import FitRejected
+from workers.formats.detect import sniff_kind
 
 router = APIRouter(prefix="/v1")
 
@@ -104,7 +103,7 @@ def put_preferences(body: PreferencesIn, user: CurrentUser) -> Any:
         return PreferencesOut.model_validate(row)
 
 
-def _upload_out(upload: Upload, session_ids: list[uuid.UUID]) -> UploadOut:
+def _upload_out(upload: Upload, session_ids: list[uuid.UUID], entries: list[uuid.UUID]) -> UploadOut:
     base = get_settings().public_base_url
     return UploadOut(
         id=upload.id,
@@ -117,32 +116,13 @@ def _upload_out(upload: Upload, session_ids: list[uuid.UUID]) -> UploadOut:
         warnings=list(upload.warnings or []),
         attempts=upload.attempts,
         sessions=session_ids,
+        duplicate_of=upload.duplicate_of,
+        duplicate_url=f"{base}/v1/sessions/{upload.duplicate_of}" if upload.duplicate_of else None,
+        entries=entries,
+        archive_id=upload.archive_id,
         created_at=upload.created_at,
         finished_at=upload.finished_at,
     )
-
-
-def _check_fit(path: Path, head: bytes) -> bool:
-    """Sniff the FIT header (inside the gzip for .fit.gz); returns True for gzip, else refuses with 415."""
-    is_gzip = head[:2] == b"\x1f\x8b"
-    if is_gzip:
-        reason = sniff_fit_header(_gzip_prefix(path))
-        reason = reason and f"the gzip file does not contain a FIT file: {reason}"
-    else:
-        reason = sniff_fit_header(head)
-    if reason:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, reason)
-    return is_gzip
-
-
-def _gzip_prefix(path: Path) -> bytes:
-    """The first decompressed bytes, without inflating the rest (the worker applies the size cap)."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    with open(path, "rb") as fh:
-        try:
-            return inflater.decompress(fh.read(64 * 1024), 64)
-        except zlib.error:
-            return b""
 
 
 @router.post(
@@ -165,20 +145,33 @@ def _gzip_prefix(path: Path) -> bytes:
         }
     },
 )
-async def create_upload(request: Request, response: Response, user: CurrentUser) -> UploadOut:
-    """Upload a .fit or .fit.gz file (multipart field `file`, or the raw body with `?filename=`).
+async def create_upload(
+    request: Request, response: Response, user: CurrentUser, force: bool = False
+) -> UploadOut:
+    """Upload a workout file: .fit, .tcx, .gpx (each also .gz) or a .zip of them (multipart field `file`,
+    or the raw body with `?filename=`).
 
     Answers 202 with the upload's status URL; the analysis runs in a worker. The same bytes uploaded
-    again answer 200 with the existing upload and run nothing twice.
+    again answer 200 with the existing upload and run nothing twice. The same activity in another file
+    ends as `duplicate` with a link to the original session, unless `?force=true`. Each file of a zip
+    becomes its own upload, listed under `entries`.
     """
     settings = get_settings()
     received = await receive_upload(
         request, cap=settings.max_upload_bytes, incoming_dir=settings.effective_raw_dir / ".incoming"
     )
     try:
-        is_gzip = _check_fit(received.tmp_path, received.head)
+        try:
+            kind = sniff_kind(received.head, received.filename)
+        except FitRejected as e:
+            raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, e.reason) from None
         stored = await run_in_threadpool(
-            service.store_upload, settings=settings, user_id=user.id, received=received, gzip=is_gzip
+            service.store_upload,
+            settings=settings,
+            user_id=user.id,
+            received=received,
+            kind=kind,
+            force=force,
         )
     finally:
         received.tmp_path.unlink(missing_ok=True)
@@ -199,7 +192,12 @@ def _load_upload_out(user_id: uuid.UUID, upload_id: uuid.UUID) -> UploadOut:
                 .order_by(WorkoutSession.leg_index)
             )
         )
-        return _upload_out(upload, ids)
+        entries = list(
+            uow.session.scalars(
+                select(Upload.id).where(Upload.archive_id == upload_id).order_by(Upload.created_at)
+            )
+        )
+        return _upload_out(upload, ids, entries)
 
 
 @router.get("/uploads/{upload_id}", response_model=UploadOut, tags=["uploads"])

@@ -81,7 +81,7 @@ class PreferencesOut(BaseModel):
 
 class UploadOut(BaseModel):
     id: uuid.UUID
-    status: str = Field(description="queued, processing, done or failed")
+    status: str = Field(description="queued, processing, done, failed or duplicate")
     status_url: str
     original_name: str | None
     size: int
@@ -90,6 +90,10 @@ class UploadOut(BaseModel):
     warnings: list[str] = []
     attempts: int
     sessions: list[uuid.UUID] = []
+    duplicate_of: uuid.UUID | None = Field(default=None, description="the session this file repeats")
+    duplicate_url: str | None = None
+    entries: list[uuid.UUID] = Field(default=[], description="for a zip: the upload of each file inside")
+    archive_id: uuid.UUID | None = Field(default=None, description="the zip upload this file came from")
     created_at: datetime
     finished_at: datetime | None
 

@@ -64,7 +64,9 @@ class Stored:
     created: bool
 
 
-def store_upload(*, settings: Settings, user_id: uuid.UUID, received: Received, gzip: bool) -> Stored:
+def store_upload(
+    *, settings: Settings, user_id: uuid.UUID, received: Received, kind: str, force: bool = False
+) -> Stored:
     """Keep the raw bytes, insert the row, commit, and only then enqueue the analysis."""
     dest: Path | None = None
     try:
@@ -76,7 +78,7 @@ def store_upload(*, settings: Settings, user_id: uuid.UUID, received: Received, 
             if existing is not None:
                 return Stored(existing, created=False)
             upload_id = uuid.uuid4()
-            key = f"{user_id}/{upload_id}.fit" + (".gz" if gzip else "")
+            key = f"{user_id}/{upload_id}.{kind}"
             dest = raw_path(settings, key)
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(received.tmp_path, dest)
@@ -89,6 +91,7 @@ def store_upload(*, settings: Settings, user_id: uuid.UUID, received: Received, 
                 original_name=received.filename,
                 storage_key=key,
                 status=UploadStatus.QUEUED,
+                force=force,
             )
             db.add(upload)
             db.flush()

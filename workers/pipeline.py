@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,10 +19,12 @@ from core.db import unit_of_work
 from core.models import Profile, Upload, UploadStatus, WorkoutSession
 from core.settings import Settings
 from core.storage import raw_path
+from workers import archives
 from workers import repository as repo
 from workers.activity import Activity, FitRejected, ParseResult
 from workers.analysis import analyze_activity, athlete_from_profile, conditions_from_overrides
-from workers.fit import decompress_gzip_capped, parse_fit
+from workers.formats.detect import parse_any
+from workers.formats.fingerprint import activity_fingerprints
 from workers.physiology import calibration_factor
 from workers.physiology.inputs import WeighIn as WeighInInput
 
@@ -33,13 +35,17 @@ log = logging.getLogger(__name__)
 class Outcome:
     status: str
     alerts_queued: int = 0
+    enqueue: list[uuid.UUID] = field(default_factory=list)  # uploads to process next (files of a zip)
+
+
+def kind_of(storage_key: str) -> str:
+    """Raw files are stored as {user}/{upload}.{kind}, kind as given by sniff_kind (fit, tcx.gz, zip...)."""
+    return storage_key.rsplit("/", 1)[-1].split(".", 1)[1]
 
 
 def load_and_parse(settings: Settings, storage_key: str) -> ParseResult:
     data = raw_path(settings, storage_key).read_bytes()
-    if storage_key.endswith(".gz"):
-        data = decompress_gzip_capped(data, settings.max_decompressed_bytes)
-    return parse_fit(data)
+    return parse_any(data, kind_of(storage_key), max_decompressed=settings.max_decompressed_bytes)
 
 
 def analyze_stored(
@@ -87,8 +93,10 @@ def process_upload(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
                 ),
             )
             return Outcome(UploadStatus.FAILED)
-        storage_key = upload.storage_key
+        storage_key, force = upload.storage_key, upload.force
 
+    if kind_of(storage_key) == "zip":
+        return archives.expand_archive(upload_id, settings=settings)
     try:
         parsed = load_and_parse(settings, storage_key)
     except FitRejected as rejected:
@@ -113,7 +121,13 @@ def process_upload(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
         assert upload is not None
         user, profile = repo.get_user_and_profile(db, upload.user_id)
         queued = 0
+        repeats: list[uuid.UUID] = []
         for activity in parsed.activities:
+            fingerprint = activity_fingerprints(activity)
+            original = None if force else repo.same_activity(db, upload=upload, fingerprint=fingerprint)
+            if original is not None:
+                repeats.append(original)
+                continue
             existing = (
                 db.query(WorkoutSession).filter_by(upload_id=upload.id, leg_index=activity.leg_index).first()
             )
@@ -128,11 +142,28 @@ def process_upload(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
                 start_time=activity.start_time,
                 duration_s=metrics.get("duration_s"),
                 distance_m=metrics.get("distance_m"),
-                metrics=metrics,
+                device_key=fingerprint["device_key"],
+                metrics={**metrics, "fingerprint": fingerprint},
                 algorithm_version=metrics["algorithm_version"],
             )
             queued += handover.assess_and_queue(db, user=user, profile=profile, workout_session=ws)
         warnings = list(dict.fromkeys(parsed.warnings + [w for a in parsed.activities for w in a.warnings]))
+        if repeats and len(repeats) == len(parsed.activities):
+            # Not analysed and not alerted twice; ?force=true on the upload analyses it anyway.
+            repo.finish_upload(
+                db,
+                upload_id=upload_id,
+                status=UploadStatus.DUPLICATE,
+                error="this activity is already in your sessions (the same recording in another file); "
+                "upload it again with force=true to analyse it anyway",
+                warnings=warnings,
+                duplicate_of=repeats[0],
+            )
+            return Outcome(UploadStatus.DUPLICATE)
+        if repeats:
+            warnings.append(
+                f"{len(repeats)} activities in this file were already in your sessions and were skipped"
+            )
         repo.finish_upload(db, upload_id=upload_id, status=UploadStatus.DONE, warnings=warnings)
     return Outcome(UploadStatus.DONE, alerts_queued=queued)
 

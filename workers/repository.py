@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.models import BodyWeight, Profile, Upload, UploadStatus, User, WeighIn, WorkoutSession, utcnow
+from workers.formats.fingerprint import is_same_activity
 
 HOSTNAME = socket.gethostname()
 
@@ -86,6 +87,7 @@ def finish_upload(
     status: str,
     error: str | None = None,
     warnings: list[str] | None = None,
+    duplicate_of: uuid.UUID | None = None,
 ) -> None:
     upload = db.get(Upload, upload_id)
     if upload is None:
@@ -93,6 +95,7 @@ def finish_upload(
     upload.status = status
     upload.error = error
     upload.warnings = warnings or None
+    upload.duplicate_of = duplicate_of
     upload.locked_until = None
     upload.finished_at = utcnow()
     db.flush()
@@ -164,3 +167,28 @@ def calibration_pairs(
         if model and measured is not None and model > 0 and measured > 0:
             pairs.append((float(model), float(measured)))
     return pairs
+
+
+# A recording lasts at most this long; sessions further away cannot be the same activity.
+_LONGEST_ACTIVITY = timedelta(hours=48)
+
+
+def same_activity(db: Session, *, upload: Upload, fingerprint: dict[str, object]) -> uuid.UUID | None:
+    """The athlete's existing session (from another upload) that this activity repeats, if any."""
+    start = fingerprint.get("start_time")
+    if not isinstance(start, str):
+        return None
+    when = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    candidates = db.execute(
+        select(WorkoutSession.id, WorkoutSession.metrics).where(
+            WorkoutSession.user_id == upload.user_id,
+            WorkoutSession.upload_id != upload.id,
+            WorkoutSession.start_time > when - _LONGEST_ACTIVITY,
+            WorkoutSession.start_time < when + _LONGEST_ACTIVITY,
+        )
+    )
+    for session_id, metrics in candidates:
+        other = (metrics or {}).get("fingerprint")
+        if other and is_same_activity(fingerprint, other):
+            return session_id
+    return None

@@ -27,6 +27,8 @@ _TRANSIENT = (OperationalError, ConnectionError, TimeoutError)
 )
 def process_upload(upload_id: str) -> str:
     outcome = pipeline.process_upload(UUID(upload_id), settings=get_settings())
+    for next_id in outcome.enqueue:
+        process_upload.delay(str(next_id))
     if outcome.alerts_queued:
         relay_outbox.delay()
     return outcome.status

@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from conftest import isolated_env, migrated_database
 from core.db import unit_of_work
 from core.models import Upload, WorkoutSession
-from fitgen import build_fit, steady_records
+from fitgen import DEFAULT_START, build_fit, steady_records
 from support.services import SAMPLES, ApiServer, celery_worker
 
 pytestmark = pytest.mark.integration
@@ -93,7 +94,14 @@ def test_the_sweeper_recovers_every_upload_when_the_broker_loses_its_queue(
     with api_and_env(tmp_path, redis_url, stuck_after_s="1", sweep_interval_s="2") as (api, token, env):
         ids = [
             post(
-                api, token, f"run{i}.fit", build_fit(steady_records(minutes=20 + i, hr=150), sport="running")
+                api,
+                token,
+                f"run{i}.fit",
+                build_fit(
+                    steady_records(minutes=20, hr=150),
+                    sport="running",
+                    start=DEFAULT_START + timedelta(days=i),
+                ),
             )
             for i in range(5)
         ]

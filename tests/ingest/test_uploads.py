@@ -69,12 +69,12 @@ def test_it_returns_the_existing_upload_with_200_when_the_same_bytes_come_again(
     ("data", "words"),
     [
         (PNG, "png"),
-        (b"hello, this is a text file\n" * 10, "not a fit file"),
-        (b"PK\x03\x04" + b"\x00" * 100, "zip"),
+        (b"hello, this is a text file\n" * 10, "not a workout file"),
+        (b"%PDF-1.7\n" + b"\x00" * 100, "pdf"),
     ],
-    ids=["png", "text", "zip"],
+    ids=["png", "text", "pdf"],
 )
-def test_it_refuses_with_415_and_says_why_when_the_file_is_not_fit(
+def test_it_refuses_with_415_and_says_why_when_the_file_is_not_a_workout(
     client: TestClient, data: bytes, words: str
 ) -> None:
     r = post(client, data, name="sneaky.fit")
@@ -160,8 +160,12 @@ def test_it_answers_401_without_a_token(client: TestClient, ride: bytes) -> None
     assert post(client, ride).status_code == 401
 
 
-def test_it_rejects_a_zip_archive_even_when_named_fit(client: TestClient) -> None:
+def test_it_accepts_a_zip_archive_for_the_worker_to_expand(client: TestClient, ride: bytes) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("ride.fit", b"not really")
-    assert post(client, buf.getvalue()).status_code == 415
+        zf.writestr("ride.fit", ride)
+    r = post(client, buf.getvalue(), name="export.zip")
+    assert r.status_code == 202
+    with unit_of_work() as uow:
+        upload = uow.session.get(Upload, uuid.UUID(r.json()["id"]))
+        assert upload.storage_key.endswith(".zip")

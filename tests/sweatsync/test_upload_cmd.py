@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from conftest import isolated_env, migrated_database
 from core.models import Upload
-from fitgen import build_fit, steady_records
+from fitgen import DEFAULT_START, build_fit, steady_records
 from support.services import SAMPLES, ApiServer, celery_worker
 from sweatsync import upload_cmd
 from sweatsync.embedded import free_port
@@ -92,8 +94,16 @@ def sweatsync_upload(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
     return Run(code, captured.out, captured.err, rows)
 
 
+_DAYS = itertools.count()
+
+
 def run_fit(minutes: float, hr: int) -> bytes:
-    return build_fit(steady_records(minutes=minutes, hr=hr, speed_ms=3.2, every_s=2), sport="running")
+    # Each call is a different workout (its own day); the server would flag a second one at the same
+    # start as the same activity.
+    start = DEFAULT_START + timedelta(days=next(_DAYS))
+    return build_fit(
+        steady_records(minutes=minutes, hr=hr, speed_ms=3.2, every_s=2), sport="running", start=start
+    )
 
 
 def test_a_folder_with_two_good_files_a_png_and_a_duplicate_shows_each_outcome_and_exits_1(
@@ -103,7 +113,11 @@ def test_a_folder_with_two_good_files_a_png_and_a_duplicate_shows_each_outcome_a
     folder = tmp_path / "export"
     (folder / "nested").mkdir(parents=True)
     (folder / "01_run.fit").write_bytes(run_fit(35, 150))
-    ride = build_fit(steady_records(minutes=40, hr=140, power=190, speed_ms=8.0, every_s=2), sport="cycling")
+    ride = build_fit(
+        steady_records(minutes=40, hr=140, power=190, speed_ms=8.0, every_s=2),
+        sport="cycling",
+        start=DEFAULT_START - timedelta(days=1),
+    )
     (folder / "02_ride.fit.gz").write_bytes(gzip.compress(ride))
     (folder / "03_photo.fit").write_bytes(PNG)
     shutil.copy(folder / "01_run.fit", folder / "nested" / "04_same_run.fit")
@@ -147,7 +161,7 @@ def test_real_files_named_directly_and_by_a_glob_become_sessions_and_the_exit_co
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/fit-samples is not there")
-def test_a_settings_file_is_listed_as_failed_and_a_tcx_as_refused_each_with_the_servers_reason(
+def test_a_settings_file_and_an_empty_tcx_are_listed_as_failed_each_with_the_servers_reason(
     stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     token, _ = stack.new_user()
@@ -161,8 +175,8 @@ def test_a_settings_file_is_listed_as_failed_and_a_tcx_as_refused_each_with_the_
     results = {Path(name).name: cells for name, cells in run.rows.items()}
     failed, reason = results["nonactivity_settings_edge510.fit"]
     assert failed == "failed" and "settings" in reason.lower(), run.out
-    refused, why = results["morning.tcx"]
-    assert refused == "refused" and "TCX" in why
+    failed_tcx, why = results["morning.tcx"]
+    assert failed_tcx == "failed" and "no track points in this TCX file" in why, run.out
 
 
 def test_without_waiting_an_accepted_file_shows_its_upload_and_the_exit_code_is_0(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +29,15 @@ from sqlalchemy.orm import Session
 
 from conftest import isolated_env, migrated_database
 from core.models import Upload
-from fitgen import build_fit, steady_records
+from fitgen import DEFAULT_START, build_fit, steady_records
 from support.services import REPO, SAMPLES, celery_worker
 from sweatsync.embedded import free_port, stop
 
 pytestmark = pytest.mark.integration
 
 SETTLE_S = 0.5
-TCX = b"""<?xml version="1.0" encoding="UTF-8"?>
-<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2">
-  <Activities/>
-</TrainingCenterDatabase>
-"""
+# Looks like a compressed GPX file by its name and is complete, but holds no workout: the server refuses it.
+NOT_A_WORKOUT = gzip.compress(b"just some notes, not a workout\n")
 
 
 def wait_until(what: str, check: Callable[[], Any], timeout_s: float = 60.0, logs: Path | None = None) -> Any:
@@ -186,8 +185,15 @@ class Watcher:
             self.kill()
 
 
+_DAYS = itertools.count()
+
+
 def activity(minutes: float, hr: int) -> bytes:
-    return build_fit(steady_records(minutes=minutes, hr=hr, speed_ms=3.1, every_s=2), sport="running")
+    # Each call is a different workout (its own day), not the same activity in another file.
+    start = DEFAULT_START + timedelta(days=next(_DAYS))
+    return build_fit(
+        steady_records(minutes=minutes, hr=hr, speed_ms=3.1, every_s=2), sport="running", start=start
+    )
 
 
 def write_slowly(
@@ -316,7 +322,7 @@ def test_files_dropped_while_the_server_is_down_arrive_exactly_once_when_it_is_b
 
 
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/fit-samples is not there")
-def test_a_real_watch_file_arrives_and_a_refused_tcx_is_recorded_with_its_reason_and_not_retried(
+def test_a_real_watch_file_arrives_and_a_refused_file_is_recorded_with_its_reason_and_not_retried(
     stack: Stack, tmp_path: Path
 ) -> None:
     token, user_id = stack.new_user()
@@ -327,18 +333,18 @@ def test_a_real_watch_file_arrives_and_a_refused_tcx_is_recorded_with_its_reason
 
     with Watcher(folder, stack.api.url, token, log) as watcher:
         shutil.copy(SAMPLES / "run_garmin-fenix2_hr_temp_47min.fit", folder / "2024-06-01-07-12-00.fit")
-        (folder / "morning.tcx").write_bytes(TCX)
+        (folder / "notes.gpx.gz").write_bytes(NOT_A_WORKOUT)
         wait_until("both files are recorded", lambda: len(watcher.recorded()) == 2, 30, log)
         time.sleep(10 * 0.2)  # ten more scans: a refused file is not sent again
-        assert watcher.output().count("refused morning.tcx") == 1, watcher.output()
+        assert watcher.output().count("refused notes.gpx.gz") == 1, watcher.output()
         assert watcher.terminate() == 0
 
     [upload] = stack.wait_for_uploads(user_id, 1)
     assert upload.status == "done" and upload.attempts == 1
     by_name = {e["name"]: e for e in watcher.recorded().values()}
     assert by_name["2024-06-01-07-12-00.fit"]["outcome"] == "sent"
-    assert by_name["morning.tcx"]["outcome"] == "refused" and by_name["morning.tcx"]["status"] == 415
-    assert "TCX" in by_name["morning.tcx"]["reason"]
+    assert by_name["notes.gpx.gz"]["outcome"] == "refused" and by_name["notes.gpx.gz"]["status"] == 415
+    assert "not hold a workout file" in by_name["notes.gpx.gz"]["reason"]
     assert stack.api.posts() - posts_before == 2
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import uuid
 from pathlib import Path
@@ -11,45 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from core.db import unit_of_work
-from core.models import AlertOutbox, Profile, Upload, UploadStatus, User, WorkoutSession
+from core.models import AlertOutbox, Upload, UploadStatus, WorkoutSession
 from core.settings import get_settings
 from core.storage import raw_path
 from fitgen import build_fit, steady_records
+from support.uploads import make_upload
 from workers import pipeline
-
-
-def make_upload(data: bytes, *, cramp_history: str = "none", suffix: str = ".fit") -> uuid.UUID:
-    settings = get_settings()
-    with unit_of_work() as uow:
-        user = User(email=f"{uuid.uuid4().hex[:8]}@example.com", token_hash=uuid.uuid4().hex * 2)
-        uow.session.add(user)
-        uow.session.add(
-            Profile(
-                user=user,
-                mass_kg=70,
-                height_m=1.75,
-                sex="m",
-                hr_max=190,
-                hr_rest=50,
-                cramp_history=cramp_history,
-            )
-        )
-        uow.session.flush()
-        upload_id = uuid.uuid4()
-        key = f"{user.id}/{upload_id}{suffix}"
-        path = raw_path(settings, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        uow.session.add(
-            Upload(
-                id=upload_id,
-                user_id=user.id,
-                sha256=hashlib.sha256(data).hexdigest(),
-                size=len(data),
-                storage_key=key,
-            )
-        )
-    return upload_id
 
 
 def upload_row(upload_id: uuid.UUID) -> Upload:
