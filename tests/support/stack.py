@@ -38,7 +38,7 @@ class Stack:
         with self.client(token) as c:
             while True:
                 body = c.get(f"/v1/uploads/{upload_id}").json()
-                if body["status"] in ("done", "failed"):
+                if body["status"] in ("done", "failed", "duplicate"):
                     return body
                 if time.monotonic() > deadline:
                     log = self.worker_log.read_text(errors="replace")[-3000:]
