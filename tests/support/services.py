@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -138,6 +137,3 @@ class ApiServer:
         self.server.should_exit = True
         self.thread.join(10)
 
-
-def python() -> str:
-    return sys.executable
