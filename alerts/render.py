@@ -178,7 +178,8 @@ def _facts(session: Mapping[str, Any], units: str) -> list[tuple[str, str]]:
         notes = []
         if deficit < 0:
             notes.append(f"you drank {fmt.litres(-deficit, units)} more than you lost")
-        if pct is not None and pct < 0:
+        if pct is not None and pct < 0 and fluid.get("source") == "measured":
+            # Only a weigh-in shows a rise in mass; a model estimate only says intake exceeded the loss.
             notes.append(f"your body mass rose by {fmt.percent(-pct)}")
         facts.append(("Fluid deficit", f"none ({'; '.join(notes)})" if notes else "none"))
 

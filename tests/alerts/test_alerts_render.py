@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -357,3 +358,31 @@ def test_the_alt_text_names_power_and_imperial_units_when_those_are_drawn(
     assert "power (W)" in payload["html"]
     assert "reaching about 115 fl oz / 3.4 L (likely 88–142 fl oz / 2.6–4.2 L)" in payload["html"]
     assert payload["chart"]["units"] == "imperial"
+
+
+def test_it_claims_a_rise_in_body_mass_only_when_a_weigh_in_measured_it() -> None:
+    def text_for(source: str) -> str:
+        session = {
+            "sport": "cycling",
+            "duration_s": 7200,
+            "fluid": {
+                "source": source,
+                "sweat_l": 1.0,
+                "intake_l": 1.2,
+                "deficit_l": -0.2,
+                "body_mass_pct": -0.3,
+            },
+            "risk": {"score": 5, "tier": "high", "factors": {}, "reasons": []},
+        }
+        links = {"unsubscribe": "https://sweat.example.com/v1/links/u"}
+        text = render_cramp_alert(
+            session=session,
+            user_email="a@example.com",
+            display_name=None,
+            session_id=str(uuid.uuid4()),
+            links=links,
+        )["text"]
+        return " ".join(text.split())  # undo the line wrapping
+
+    assert "body mass rose" not in text_for("model")
+    assert "body mass rose" in text_for("measured")
