@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,50 @@ def test_recomputing_a_high_risk_session_sends_no_second_email(stack: Stack, tmp
     wait_for_change(stack, token, session["id"], lambda b: b["ambient"]["source"] == "override")
     time.sleep(2)  # give a (wrong) second email every chance to arrive
     assert mine() == 1
+
+
+def test_recompute_brings_sessions_of_an_old_model_version_up_to_date(stack: Stack, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from core.db import unit_of_work
+    from core.models import WorkoutSession
+
+    token = stack.new_user("old@example.com", mass_kg=72, height_m=1.78, sex="f")
+    session = analysed(stack, token, ride_file(tmp_path, "old.fit", start=START + timedelta(days=5)))
+    current = session["algorithm_version"]
+    with unit_of_work() as uow:  # as if an earlier release had computed it
+        uow.session.execute(
+            update(WorkoutSession)
+            .where(WorkoutSession.id == uuid.UUID(session["id"]))
+            .values(algorithm_version="2000.1.1")
+        )
+    env = {**os.environ}  # the test's SWEATSYNC_* point at this stack's database and broker
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sweatsync.cli",
+            "recompute",
+            "--user",
+            "old@example.com",
+            "--since",
+            "2026-01-01",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "queued 1 session(s)" in r.stdout
+    deadline = time.monotonic() + 60
+    while True:
+        with unit_of_work() as uow:
+            version = uow.session.get(WorkoutSession, uuid.UUID(session["id"])).algorithm_version
+        if version == current:
+            break
+        assert time.monotonic() < deadline, version
+        time.sleep(0.3)
