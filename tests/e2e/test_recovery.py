@@ -110,3 +110,49 @@ def test_the_sweeper_recovers_every_upload_when_the_broker_loses_its_queue(
             wait_for(
                 lambda: statuses().get("done") == len(ids), 120, "the sweeper to re-enqueue the lost uploads"
             )
+
+
+def test_workers_consume_again_after_the_broker_is_killed_and_restarted(tmp_path: Path) -> None:
+    """R4: kill -9 a redis-server (AOF on) with tasks queued and in flight; restart it on the same port."""
+    from core.settings import Settings
+    from support.uploads import make_upload
+    from sweatsync.embedded import free_port, start_redis, stop
+    from workers.celery_app import make_celery
+
+    port = free_port()
+    redis_dir = tmp_path / "broker"
+    proc, broker = start_redis(redis_dir, port)
+    try:
+        with (
+            pytest.MonkeyPatch.context() as mp,
+            migrated_database("sqlite", tmp_path) as db_url,
+            isolated_env(
+                mp, tmp_path, database_url=db_url, broker_url=broker, broker_visibility_timeout_s="10"
+            ),
+        ):
+            ids = [
+                make_upload(
+                    build_fit(
+                        steady_records(minutes=90, hr=150),
+                        sport="running",
+                        start=DEFAULT_START + timedelta(days=i),
+                    )
+                )
+                for i in range(40)
+            ]
+            sender = make_celery(Settings())
+            for upload_id in ids:
+                sender.send_task("sweatsync.process_upload", args=[str(upload_id)])
+            time.sleep(1.5)  # appendfsync everysec: let the queue reach the append-only file
+            env = {k: v for k, v in os.environ.items() if k.startswith("SWEATSYNC_")}
+            with celery_worker(env, concurrency=2, log=tmp_path / "worker.log"):
+                wait_for(lambda: statuses().get("done", 0) >= 4, 120, "the first uploads")
+                proc.kill()
+                proc.wait()
+                time.sleep(2)
+                proc, _ = start_redis(redis_dir, port)
+                wait_for(lambda: statuses().get("done", 0) == len(ids), 180, "every upload after the restart")
+            with unit_of_work() as uow:
+                assert uow.session.scalar(select(func.count()).select_from(WorkoutSession)) == len(ids)
+    finally:
+        stop(proc)
