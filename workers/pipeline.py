@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from alerts import handover
@@ -76,45 +77,50 @@ def analyze_stored(
     )
 
 
+INTERNAL_ERROR = (
+    "an internal error stopped the analysis of this file; the file is kept and the error was logged for "
+    "the operator"
+)
+
+
+def _fail(upload_id: uuid.UUID, reason: str) -> Outcome:
+    with unit_of_work() as uow:
+        repo.finish_upload(uow.session, upload_id=upload_id, status=UploadStatus.FAILED, error=reason)
+    return Outcome(UploadStatus.FAILED)
+
+
 def process_upload(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
     with unit_of_work() as uow:
         upload = repo.claim_upload(uow.session, upload_id=upload_id, lease_s=settings.task_time_limit_s + 60)
         if upload is None:
             return Outcome("skipped")
-        if upload.attempts > settings.max_attempts:
-            # Poison-pill guard: each attempt that killed its worker was counted at claim time.
-            repo.finish_upload(
-                uow.session,
-                upload_id=upload_id,
-                status=UploadStatus.FAILED,
-                error=(
-                    f"the analyser stopped while reading this file {settings.max_attempts} times; "
-                    "the file is kept and can be re-processed once the fault is fixed"
-                ),
-            )
-            return Outcome(UploadStatus.FAILED)
-        storage_key, force = upload.storage_key, upload.force
-
-    if kind_of(storage_key) == "zip":
-        return archives.expand_archive(upload_id, settings=settings)
+        storage_key, force, attempts = upload.storage_key, upload.force, upload.attempts
+    if attempts > settings.max_attempts:
+        # Poison-pill guard: each attempt that killed its worker was counted at claim time.
+        return _fail(
+            upload_id,
+            f"the analyser stopped while reading this file {settings.max_attempts} times; "
+            "the file is kept and can be re-processed once the fault is fixed",
+        )
     try:
+        if kind_of(storage_key) == "zip":
+            return archives.expand_archive(upload_id, settings=settings)
         parsed = load_and_parse(settings, storage_key)
+        return _store_sessions(upload_id, parsed, force=force)
     except FitRejected as rejected:
-        with unit_of_work() as uow:
-            repo.finish_upload(
-                uow.session, upload_id=upload_id, status=UploadStatus.FAILED, error=rejected.reason
-            )
-        return Outcome(UploadStatus.FAILED)
+        return _fail(upload_id, rejected.reason)
     except FileNotFoundError:
-        with unit_of_work() as uow:
-            repo.finish_upload(
-                uow.session,
-                upload_id=upload_id,
-                status=UploadStatus.FAILED,
-                error="the stored file is missing",
-            )
-        return Outcome(UploadStatus.FAILED)
+        return _fail(upload_id, "the stored file is missing")
+    except OperationalError:
+        raise  # the database is unavailable: the task retries with backoff
+    except Exception:
+        # A bug of ours, not a fact about the file (decoder errors are FitRejected): record it and go on.
+        log.exception("sweatsync.pipeline.internal_error upload_id=%s", upload_id)
+        return _fail(upload_id, INTERNAL_ERROR)
 
+
+def _store_sessions(upload_id: uuid.UUID, parsed: ParseResult, *, force: bool) -> Outcome:
+    """Analyse each activity and store it with its alert decision, in one transaction."""
     with unit_of_work() as uow:
         db = uow.session
         upload = db.get(Upload, upload_id)
