@@ -138,7 +138,7 @@ def format_summary(s: dict[str, Any]) -> str:
         f"{s.get('start_time') or 'unknown start'}" + (", PARTIAL" if s.get("partial") else ""),
         f"  duration {minutes:.0f} min, distance {_fmt((s.get('distance_m') or 0) / 1000, ' km', 2)}",
         f"  heart rate avg {_fmt(hr.get('avg_bpm'), ' bpm', 0)}, max {_fmt(hr.get('max_bpm'), ' bpm', 0)}",
-        f"  power avg {_fmt(power.get('avg_w'), ' W', 0)}, normalized {_fmt(power.get('np_w'), ' W', 0)}, "
+        f"  power avg {_fmt(power.get('avg_w'), ' W', 0)}, weighted {_fmt(power.get('np_w'), ' W', 0)}, "
         f"intensity {_fmt(power.get('if'), '', 2)}, stress score {_fmt(power.get('tss'), '', 0)}",
         f"  load: TRIMP {_fmt(load.get('trimp_banister'), '', 0)}, HRSS {_fmt(load.get('hrss'), '', 0)}",
         f"  energy {_fmt(energy.get('kcal'), ' kcal', 0)} (from {energy.get('source') or 'n/a'})",
