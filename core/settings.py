@@ -10,8 +10,11 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - the known development value, refused in public
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "testserver"}
 
 
 class SmtpConfig(BaseModel):
@@ -64,7 +67,7 @@ class Settings(BaseSettings):
     max_zip_entries: int = 200
     mail_from: str = "sweatsync <alerts@sweatsync.localhost>"
     # Signs one-click links and hashes API tokens. Set it in production.
-    secret_key: SecretStr = SecretStr("dev-secret-change-me")
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
     # Celery time limits for one upload (FIT parsers must never hold a worker forever).
     task_soft_time_limit_s: int = 240
     task_time_limit_s: int = 300
@@ -82,6 +85,16 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_public(self) -> Settings:
+        # The development key signs one-click links; anyone could forge them on a public server.
+        host = urlsplit(self.public_base_url).hostname or ""
+        if self.secret_key.get_secret_value() == DEV_SECRET_KEY and host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"SWEATSYNC_SECRET_KEY must be set when the service is public ({self.public_base_url})"
+            )
+        return self
 
     @property
     def effective_database_url(self) -> str:

@@ -22,6 +22,7 @@ def test_it_reads_every_setting_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SWEATSYNC_DATABASE_URL", "postgresql://u@db/x")
     monkeypatch.setenv("SWEATSYNC_MAX_UPLOAD_BYTES", "1000")
     monkeypatch.setenv("SWEATSYNC_PUBLIC_BASE_URL", "https://sweat.example.com/")
+    monkeypatch.setenv("SWEATSYNC_SECRET_KEY", "a-real-secret")
     s = Settings()
     assert s.effective_database_url == "postgresql://u@db/x"
     assert s.max_upload_bytes == 1000
@@ -56,3 +57,11 @@ def test_it_parses_an_smtp_url(
 def test_it_refuses_an_smtp_url_with_another_scheme() -> None:
     with pytest.raises(ValueError, match="smtp://"):
         parse_smtp_url("http://mail")
+
+
+def test_it_refuses_the_development_secret_on_a_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SWEATSYNC_SECRET_KEY", raising=False)
+    with pytest.raises(ValueError, match="SWEATSYNC_SECRET_KEY must be set"):
+        Settings(public_base_url="https://sweat.example.com")
+    assert Settings(public_base_url="https://sweat.example.com", secret_key="a-real-one").public_base_url
+    assert Settings(public_base_url="http://127.0.0.1:8000").public_base_url
