@@ -199,6 +199,27 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reprocess(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from core.db import unit_of_work
+    from core.models import Upload, UploadStatus, User
+    from workers.tasks import process_upload
+
+    _db_ready()
+    with unit_of_work() as uow:
+        query = select(Upload).where(Upload.status == UploadStatus.FAILED)
+        if args.user:
+            query = query.join(User, User.id == Upload.user_id).where(User.email == args.user.lower())
+        uploads = list(uow.session.scalars(query))
+        for upload in uploads:  # a fresh start: the attempt cap counts from here
+            upload.status, upload.attempts, upload.error = UploadStatus.QUEUED, 0, None
+        ids = [upload.id for upload in uploads]
+        uow.after_commit(lambda: [process_upload.delay(str(upload_id)) for upload_id in ids])
+    print(f"queued {len(ids)} failed upload(s) for another try")
+    return 0
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     import os
 
@@ -270,6 +291,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--user", metavar="EMAIL")
     r.add_argument("--since", type=date.fromisoformat, metavar="DATE")
     r.set_defaults(func=cmd_recompute)
+
+    rp = sub.add_parser("reprocess", help="try failed uploads again (after a fix); raw files are always kept")
+    rp.add_argument("--user", metavar="EMAIL")
+    rp.set_defaults(func=cmd_reprocess)
 
     w = sub.add_parser("worker", help="run a Celery worker (production)")
     w.add_argument("--concurrency", type=int, default=2)

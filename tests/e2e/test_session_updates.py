@@ -158,3 +158,32 @@ def test_recompute_brings_sessions_of_an_old_model_version_up_to_date(stack: Sta
             break
         assert time.monotonic() < deadline, version
         time.sleep(0.3)
+
+
+def test_reprocess_tries_failed_uploads_again(stack: Stack, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from core.db import unit_of_work
+    from core.models import Upload
+
+    token = stack.new_user("retry@example.com", mass_kg=70)
+    r = stack.upload(token, ride_file(tmp_path, "retry.fit", start=START + timedelta(days=9)))
+    assert stack.wait_until_finished(token, r.json()["id"])["status"] == "done"
+    with unit_of_work() as uow:  # as if an internal error had failed it
+        uow.session.execute(
+            update(Upload).where(Upload.id == uuid.UUID(r.json()["id"])).values(status="failed", error="boom")
+        )
+    done = subprocess.run(
+        [sys.executable, "-m", "sweatsync.cli", "reprocess", "--user", "retry@example.com"],
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "queued 1 failed upload(s)" in done.stdout
+    again = stack.wait_until_finished(token, r.json()["id"])
+    assert (again["status"], again["error"], again["attempts"]) == ("done", None, 1)
