@@ -111,7 +111,8 @@ class Stack:
 
         def finished() -> list[Upload] | None:
             rows = self.uploads_of(user_id)
-            return rows if len(rows) >= count and all(u.status in ("done", "failed") for u in rows) else None
+            settled = ("done", "failed", "duplicate")
+            return rows if len(rows) >= count and all(u.status in settled for u in rows) else None
 
         return wait_until(f"{count} uploads are analysed", finished, 60, self.worker_log)
 
