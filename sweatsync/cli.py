@@ -8,7 +8,10 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workers.activity import ParseResult
 
 
 def _db_ready() -> None:
@@ -64,23 +67,26 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_activity_file(path: Path) -> bytes:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        from workers.fit import decompress_gzip_capped
+def parse_activity_file(path: Path) -> ParseResult:
+    """A FIT, TCX or GPX file (each also gzipped), read as the service reads an upload."""
+    from core.settings import get_settings
+    from workers.activity import FitRejected
+    from workers.formats.detect import SNIFF_BYTES, parse_any, sniff_kind
 
-        return decompress_gzip_capped(data, 100 * 1024 * 1024)
-    return data
+    data = path.read_bytes()
+    kind = sniff_kind(data[:SNIFF_BYTES], path.name)
+    if kind == "zip":
+        raise FitRejected("analyze reads one activity file; unzip the archive first (or upload it)")
+    return parse_any(data, kind, max_decompressed=get_settings().max_decompressed_bytes)
 
 
 def analyze_file(args: argparse.Namespace) -> list[dict[str, Any]]:
     from alerts.recommend import recommend
     from alerts.risk import RiskContext, score_risk
     from workers.analysis import analyze_activity
-    from workers.fit import parse_fit
     from workers.physiology.inputs import Athlete, Conditions
 
-    parsed = parse_fit(_read_activity_file(Path(args.file)))
+    parsed = parse_activity_file(Path(args.file))
     athlete = Athlete(
         mass_kg=args.weight,
         height_m=args.height,
@@ -263,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--limit", type=int, default=20)
     outbox.set_defaults(func=cmd_outbox)
 
-    a = sub.add_parser("analyze", help="analyse a FIT file here, without any server")
+    a = sub.add_parser("analyze", help="analyse a FIT, TCX or GPX file here, without any server")
     a.add_argument("file")
     a.add_argument("--weight", type=float, metavar="KG")
     a.add_argument("--height", type=float, metavar="M")

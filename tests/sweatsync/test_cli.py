@@ -58,3 +58,17 @@ def test_user_create_prints_a_token_once_and_refuses_a_second_account_with_the_s
     again = run_cli("user", "create", "me@example.com", cwd=tmp_path)
     assert again.returncode == 1
     assert "already exists" in again.stderr
+
+
+def test_analyze_reads_a_gzipped_file_and_refuses_a_zip_with_a_reason(tmp_path: Path) -> None:
+    import gzip
+    import zipfile
+
+    fit = build_fit(steady_records(minutes=30, hr=150, speed_ms=3.0), sport="running")
+    (tmp_path / "run.fit.gz").write_bytes(gzip.compress(fit))
+    assert run_cli("analyze", str(tmp_path / "run.fit.gz"), "--json", cwd=tmp_path).returncode == 0
+    with zipfile.ZipFile(tmp_path / "runs.zip", "w") as zf:
+        zf.writestr("run.fit", fit)
+    r = run_cli("analyze", str(tmp_path / "runs.zip"), cwd=tmp_path)
+    assert r.returncode == 2
+    assert "unzip" in r.stderr
