@@ -122,3 +122,27 @@ def test_another_workout_of_the_same_athlete_a_day_later_is_not_a_duplicate(data
     process(first)
     later = make_upload(run(minutes=40, days=1), user_id=row(first).user_id)
     assert process(later).status == UploadStatus.DONE
+
+
+def test_weigh_ins_calibrate_the_athletes_later_sessions_and_say_so(database_url: str) -> None:
+    from core.models import WeighIn
+
+    first = make_upload(run(minutes=60))
+    process(first)
+    user_id = row(first).user_id
+    with unit_of_work() as uow:
+        [ws] = uow.session.scalars(select(WorkoutSession).where(WorkoutSession.upload_id == first))
+        model_l = ws.metrics["fluid"]["model_sweat_l"]
+        # The scale says twice what the model said: 70 kg athlete, nothing drunk.
+        uow.session.add(WeighIn(session_id=ws.id, user_id=user_id, pre_kg=70.0, post_kg=70.0 - 2 * model_l))
+        first_session = ws.id
+    assert pipeline.recompute_session(first_session, settings=get_settings()) == "done"
+
+    later = make_upload(run(minutes=60, days=3), user_id=user_id)
+    process(later)
+    with unit_of_work() as uow:
+        [ws] = uow.session.scalars(select(WorkoutSession).where(WorkoutSession.upload_id == later))
+        fluid = ws.metrics["fluid"]
+    assert 1.0 < fluid["calibration_factor"] < 2.0  # shrunk toward 1 with a single weigh-in
+    assert fluid["sweat_l"] > fluid["model_sweat_l"]
+    assert any("personal calibration" in a["message"] for a in ws.metrics["assumptions"])
