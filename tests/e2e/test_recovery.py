@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -74,7 +75,7 @@ def test_killing_the_worker_child_mid_parse_delays_the_upload_but_loses_nothing(
 
             def worker_pid() -> int | None:
                 with unit_of_work() as uow:
-                    row = uow.session.get(Upload, __import__("uuid").UUID(upload_id))
+                    row = uow.session.get(Upload, uuid.UUID(upload_id))
                     return row.worker_pid if row and row.status == "processing" else None
 
             wait_for(lambda: worker_pid() is not None, 60, "the worker to claim the upload")
@@ -86,6 +87,30 @@ def test_killing_the_worker_child_mid_parse_delays_the_upload_but_loses_nothing(
             legs = uow.session.scalar(select(func.count()).select_from(WorkoutSession))
             assert legs >= 1
             assert uow.session.scalar(select(func.count(func.distinct(WorkoutSession.leg_index)))) == legs
+
+
+@pytest.mark.skipif(not LONG_FILE.exists(), reason="sample file missing")
+def test_killing_the_whole_worker_mid_parse_delays_the_upload_but_loses_nothing(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """R2: parent and children killed at once; a new worker starts 5 s later."""
+    import psutil
+
+    with api_and_env(tmp_path, redis_url, broker_visibility_timeout_s="10") as (api, token, env):
+        with celery_worker(env, concurrency=1, log=tmp_path / "worker.log") as worker:
+            upload_id = post(api, token, LONG_FILE.name, LONG_FILE.read_bytes())
+            wait_for(lambda: statuses().get("processing") == 1, 60, "the worker to claim the upload")
+            family = [worker, *psutil.Process(worker.pid).children(recursive=True)]
+            for proc in family:
+                os.kill(proc.pid, signal.SIGKILL)
+            worker.wait()
+        time.sleep(5)
+        with celery_worker(env, concurrency=1, log=tmp_path / "worker2.log"):
+            wait_for(lambda: statuses().get("done") == 1, 300, "the upload to be processed by the new worker")
+        with unit_of_work() as uow:
+            row = uow.session.get(Upload, uuid.UUID(upload_id))
+            assert row is not None and row.attempts == 2
+            assert uow.session.scalar(select(func.count()).select_from(WorkoutSession)) >= 1
 
 
 def test_the_sweeper_recovers_every_upload_when_the_broker_loses_its_queue(
