@@ -29,7 +29,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from alerts.chart import session_chart_png
 from core.settings import SmtpConfig
@@ -153,7 +153,7 @@ def build_message(
         msg.add_alternative(html, subtype="html")
         if chart is not None:
             cid, png = chart
-            html_part = msg.get_payload()[1]
+            html_part = cast(EmailMessage, msg.get_payload()[1])  # type: ignore[index]
             html_part.add_related(
                 png,
                 maintype="image",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,12 +45,10 @@ def enqueue_alert(
 ) -> bool:
     """Insert one pending outbox row unless its dedup key exists; True if a row was inserted."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        insert = postgresql.insert
-    elif dialect == "sqlite":
-        insert = sqlite.insert
-    else:
+    inserts: dict[str, Callable[..., Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    if dialect not in inserts:
         raise NotImplementedError(f"outbox insert is not implemented for {dialect}")
+    insert = inserts[dialect]
     when = now or datetime.now(UTC)
     session.flush()  # the user and session rows this one points at must reach the database first
     table = AlertOutbox.__table__

@@ -160,7 +160,7 @@ def _future(session: Mapping[str, Any], risk: Mapping[str, Any]) -> list[str]:
     sodium = fmt.section(session, "sodium")
     na = fmt.as_number(sodium.get("mg"))
     concentration = fmt.as_number(sodium.get("concentration_mmol_l"))
-    factors = risk.get("factors") if isinstance(risk.get("factors"), Mapping) else {}
+    factors = fmt.section(risk, "factors")
     long_session = duration_s is not None and duration_s > FUTURE_SODIUM_MIN_DURATION_S
     salty = concentration is not None and concentration >= SALTY_SWEAT_MMOL_L
     if not (long_session or salty or (factors.get("sodium") or 0) > 0):

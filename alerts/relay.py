@@ -28,9 +28,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, Table, and_, or_, select, update
 from sqlalchemy.engine import Engine
 
 from alerts import webhook
@@ -53,7 +53,7 @@ from core.settings import Settings, get_settings
 
 log = logging.getLogger("sweatsync.alerts.relay")
 
-_T = AlertOutbox.__table__
+_T = cast(Table, AlertOutbox.__table__)
 _U = User.__table__
 
 
@@ -130,7 +130,7 @@ def _claim(
                         last_error=f"gave up after {row.attempts} attempts; the last one did not finish",
                     )
                 )
-                if done.rowcount == 1:
+                if cast(CursorResult[Any], done).rowcount == 1:
                     stats.failed += 1
                     stats.reclaimed += int(reclaimed)
                     log.error(
@@ -148,7 +148,7 @@ def _claim(
                     message_id=message_id,
                 )
             )
-            if won.rowcount != 1:
+            if cast(CursorResult[Any], won).rowcount != 1:
                 continue  # another relay claimed it between our select and update (SQLite only)
             if reclaimed:
                 stats.reclaimed += 1
@@ -197,7 +197,7 @@ def _renew_lock(engine: Engine | None, claim: _Claim, locked_until: datetime) ->
             .where(_T.c.id == claim.id, _T.c.status == OutboxStatus.SENDING, _T.c.attempts == claim.attempts)
             .values(locked_until=locked_until)
         )
-        return res.rowcount == 1
+        return cast(CursorResult[Any], res).rowcount == 1
 
 
 def _mark_sent(engine: Engine | None, claim: _Claim, when: datetime) -> None:
@@ -223,7 +223,7 @@ def _mark_error(engine: Engine | None, claim: _Claim, values: dict[str, Any]) ->
             .where(_T.c.id == claim.id, _T.c.status == OutboxStatus.SENDING, _T.c.attempts == claim.attempts)
             .values(locked_until=None, **values)
         )
-        return res.rowcount == 1
+        return cast(CursorResult[Any], res).rowcount == 1
 
 
 def _release(engine: Engine | None, claims: Sequence[_Claim]) -> None:
@@ -344,11 +344,11 @@ def _record_error(
         log.error("alerts.relay.failed outbox_id=%s permanent=true error=%s", claim.id, error)
         return
     if claim.attempts >= max_attempts:
-        values = {
+        gave_up = {
             "status": OutboxStatus.FAILED,
             "last_error": f"gave up after {claim.attempts} attempts: {error}",
         }
-        if _mark_error(engine, claim, values):
+        if _mark_error(engine, claim, gave_up):
             stats.failed += 1
         log.error("alerts.relay.gave_up outbox_id=%s attempts=%d error=%s", claim.id, claim.attempts, error)
         return
@@ -356,7 +356,7 @@ def _record_error(
     retry_after = getattr(exc, "retry_after_s", None)
     if isinstance(retry_after, int | float) and retry_after > delay:
         delay = min(float(retry_after), cap_s)  # the receiver asked for longer (429 / 503 Retry-After)
-    values = {
+    values: dict[str, Any] = {
         "status": OutboxStatus.PENDING,
         "next_attempt_at": when + timedelta(seconds=delay),
         "last_error": error,

@@ -259,7 +259,8 @@ def verify_signature(
     """What a receiver does: True when one `v1` matches the raw body and `t` is within the tolerance."""
     if not header or not secret:
         return False
-    stamps, macs = [], []
+    stamps: list[str] = []
+    macs: list[str] = []
     for part in header.split(","):
         m = _SIGNATURE_PART.fullmatch(part)
         if m is None:

@@ -221,7 +221,12 @@ def cmd_reprocess(args: argparse.Namespace) -> int:
         for upload in uploads:  # a fresh start: the attempt cap counts from here
             upload.status, upload.attempts, upload.error = UploadStatus.QUEUED, 0, None
         ids = [upload.id for upload in uploads]
-        uow.after_commit(lambda: [process_upload.delay(str(upload_id)) for upload_id in ids])
+
+        def enqueue() -> None:
+            for upload_id in ids:
+                process_upload.delay(str(upload_id))
+
+        uow.after_commit(enqueue)
     print(f"queued {len(ids)} failed upload(s) for another try")
     return 0
 

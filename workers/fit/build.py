@@ -417,10 +417,10 @@ def summary_of(
                 out[key] = value
                 break
     for (_app, name), value in seg.named_dev_values(dev).items():
-        key = DEV_SESSION_SUMMARY.get(name.strip().lower())
+        dev_key = DEV_SESSION_SUMMARY.get(name.strip().lower())
         value = _number(value)
-        if key and key not in out and value is not None:
-            out[key] = value
+        if dev_key and dev_key not in out and value is not None:
+            out[dev_key] = value
     return out
 
 
@@ -469,7 +469,7 @@ def _legs(seg: SegmentData) -> list[_Leg]:
                 enum_name(fields.get(6), "sub_sport"),
             )
         )
-    known = sorted((leg for leg in legs if leg.start is not None), key=lambda leg: leg.start)
+    known = sorted((leg for leg in legs if leg.start is not None), key=lambda leg: leg.start or 0.0)
     unknown = [leg for leg in legs if leg.start is None]
     return known + unknown
 

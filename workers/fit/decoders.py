@@ -79,7 +79,7 @@ def _scale_unknown(mesg_num: int, field_num: int, value: Any) -> Any:
 
 
 def _collect_fields(
-    mesg_num: int, field_data: Iterable[Any], dev_def: type
+    mesg_num: int, field_data: Iterable[Any], dev_def: type[Any]
 ) -> tuple[dict[int, Any], dict[tuple[int, int], Any] | None]:
     """Native fields by number and developer fields by (developer index, number), from either decoder.
 

@@ -552,7 +552,7 @@ def analyze(
             series["heart_rate"] = _series(epochs.mean(hr, dt)[0], 0)
         if p_filled is not None:
             series["power"] = _series(epochs.mean(np.where(dt > 0, p_filled, np.nan), dt)[0], 0)
-        if sweat_ep_l is not None and sweat_l is not None:
+        if sweat_ep_l is not None and sweat_l is not None and low is not None and high is not None:
             cum = np.cumsum(sweat_ep_l)
             if fluid_block["source"] == "measured":
                 # the model's time course, scaled so that it ends at the measured loss

@@ -173,13 +173,13 @@ class OutOfDomainError(ValueError):
     """An empirical equation was asked for a prediction outside the conditions it was fitted to."""
 
 
-GONZALEZ_DOMAIN = {
+GONZALEZ_DOMAIN: dict[str, tuple[float, float]] = {
     "ta_c": (15.0, 46.0),
     "pa_kpa": (0.27, 4.45),
     "v_ms": (0.4, 2.5),
     "ma_w_m2": (0.0, 450.0),
-    "clo_min": 0.6,  # clothed subjects (military clothing and equipment); sports kit is outside
 }
+GONZALEZ_CLO_MIN = 0.6  # clothed subjects (military clothing and equipment); sports kit is outside
 GONZALEZ_COOL_MAX_TA_C = 20.0
 
 
@@ -193,8 +193,8 @@ def gonzalez_domain_problems(
         lo, hi = d[name]
         if not lo <= value <= hi:
             problems.append(f"{name}={value:.3g} outside [{lo}, {hi}]")
-    if clo < d["clo_min"]:
-        problems.append(f"clo={clo:.2g} below {d['clo_min']} (equations fitted to clothed soldiers)")
+    if clo < GONZALEZ_CLO_MIN:
+        problems.append(f"clo={clo:.2g} below {GONZALEZ_CLO_MIN} (equations fitted to clothed soldiers)")
     return problems
 
 

@@ -223,6 +223,7 @@ def resolve_inputs(
                 ["load", "energy"],
             )
         )
+    assert hr_rest is not None  # the reference value above fills a missing one
     hr_rest_in = Input(hr_rest, src)
 
     hr_max, src = pick("hr_max")
