@@ -83,7 +83,7 @@ def parse_activity_file(path: Path) -> ParseResult:
 def analyze_file(args: argparse.Namespace) -> list[dict[str, Any]]:
     from alerts.recommend import recommend
     from alerts.risk import RiskContext, score_risk
-    from workers.analysis import analyze_activity
+    from workers.physiology import analyze
     from workers.physiology.inputs import Athlete, Conditions
 
     parsed = parse_activity_file(Path(args.file))
@@ -114,7 +114,7 @@ def analyze_file(args: argparse.Namespace) -> list[dict[str, Any]]:
     )
     sessions = []
     for activity in parsed.activities:
-        result = analyze_activity(activity, athlete, conditions)
+        result = analyze(activity, athlete, conditions)
         result["risk"] = score_risk(result, context)
         result["recommendations"] = recommend(result, result["risk"])
         sessions.append(result)

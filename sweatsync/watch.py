@@ -66,7 +66,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "watch",
         help="upload new activity files from a folder, once each, when completely written",
         description="Watch a folder (a mounted watch's GARMIN/Activity, a sync app's export folder) and "
-        "upload each new .fit/.fit.gz file once it is completely written. Remembers what it sent (by "
+        "upload each new activity file (.fit, .tcx, .gpx, each also .gz, and .zip) once it is completely "
+        "written. Remembers what it sent (by "
         "content, so renamed or copied files are not sent again) and retries while the server is down.",
     )
     p.add_argument("dir", type=Path, metavar="DIR")

@@ -6,9 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from core.models import Profile
-from workers.activity import Activity
-from workers.physiology import analyze
-from workers.physiology.inputs import Athlete, Conditions, WeighIn
+from workers.physiology.inputs import Athlete, Conditions
 
 
 def athlete_from_profile(
@@ -51,9 +49,3 @@ def conditions_from_overrides(overrides: dict[str, Any]) -> Conditions:
         air_speed_ms=overrides.get("air_speed_ms"),
         fluid_intake_l=overrides.get("fluid_intake_l"),
     )
-
-
-def analyze_activity(
-    activity: Activity, athlete: Athlete, conditions: Conditions, weigh_in: WeighIn | None = None
-) -> dict[str, Any]:
-    return analyze(activity, athlete, conditions, weigh_in=weigh_in)

@@ -23,10 +23,10 @@ from core.storage import raw_path
 from workers import archives
 from workers import repository as repo
 from workers.activity import Activity, FitRejected, ParseResult
-from workers.analysis import analyze_activity, athlete_from_profile, conditions_from_overrides
+from workers.analysis import athlete_from_profile, conditions_from_overrides
 from workers.formats.detect import parse_any
 from workers.formats.fingerprint import activity_fingerprints
-from workers.physiology import calibration_factor
+from workers.physiology import analyze, calibration_factor
 from workers.physiology.inputs import WeighIn as WeighInInput
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def analyze_stored(
         calibration=calibration_factor(pairs) if pairs else None,
     )
     weigh_in = repo.weigh_in_for(db, stored.id) if stored is not None else None
-    return analyze_activity(
+    return analyze(
         activity,
         athlete,
         conditions_from_overrides((stored.overrides if stored else None) or {}),

@@ -439,6 +439,16 @@ def segment_pauses(t: np.ndarray, seg: np.ndarray) -> list[tuple[float, float]]:
     return [(float(t[i]), float(t[i + 1])) for i in breaks if steps[i] > threshold]
 
 
+def finish_activities(activities: list[Activity], notes: list[str]) -> None:
+    """Number the activities of one file and give each the file's notes (and a note if very short)."""
+    short = too_short_note(activities)
+    for index, activity in enumerate(activities):
+        activity.leg_index = index
+        activity.warnings.extend(notes)
+        if short:
+            activity.warnings.append(short)
+
+
 def too_short_note(activities: list[Activity]) -> str | None:
     duration = sum(a.duration_s for a in activities)
     if duration < SHORT_ACTIVITY_S:

@@ -50,12 +50,12 @@ from workers.formats import (
     broken_xml_reason,
     decode_xml_text,
     element_cap,
+    finish_activities,
     iter_xml,
     local_name,
     number,
     points_over_cap,
     sport_from_label,
-    too_short_note,
     utc_seconds,
 )
 
@@ -237,10 +237,5 @@ def parse_gpx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
                 "recorded activity"
             )
         raise FitRejected(f"too little data to be an activity ({seen.track_points} track points)")
-    short = too_short_note(activities)
-    for index, activity in enumerate(activities):
-        activity.leg_index = index
-        activity.warnings.extend(notes)
-        if short:
-            activity.warnings.append(short)
+    finish_activities(activities, notes)
     return ParseResult(activities=activities, warnings=list(notes), decoder=DECODER)

@@ -40,13 +40,13 @@ from workers.formats import (
     TrackBuilder,
     broken_xml_reason,
     element_cap,
+    finish_activities,
     iter_xml,
     local_name,
     number,
     parse_time,
     points_over_cap,
     sport_from_label,
-    too_short_note,
 )
 
 DECODER = "tcx:defusedxml"
@@ -272,12 +272,7 @@ def parse_tcx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
         if timed == 0:
             raise FitRejected("no track points in this TCX file")
         raise FitRejected(f"too little data to be an activity ({timed} track points)")
-    short = too_short_note(activities)
-    for index, activity in enumerate(activities):
-        activity.leg_index = index
-        activity.warnings.extend(notes)
-        if short:
-            activity.warnings.append(short)
+    finish_activities(activities, notes)
     if skipped_points:
         for activity in activities:
             activity.warnings.append(
