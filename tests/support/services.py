@@ -136,4 +136,3 @@ class ApiServer:
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
-

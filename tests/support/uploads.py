@@ -53,3 +53,25 @@ def make_upload(
             )
         )
     return upload_id
+
+
+def new_api_user(api_url: str) -> tuple[str, uuid.UUID]:
+    """A fresh account through POST /v1/users: (token, user id)."""
+    import httpx
+
+    r = httpx.post(f"{api_url}/v1/users", json={"email": f"u{uuid.uuid4().hex[:10]}@example.com"})
+    assert r.status_code == 201, r.text
+    return r.json()["token"], uuid.UUID(r.json()["id"])
+
+
+def uploads_of(db_url: str, user_id: uuid.UUID) -> list[Upload]:
+    """The user's upload rows, read from the database the server writes to."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    engine = sa.create_engine(db_url)
+    try:
+        with Session(engine, expire_on_commit=False) as db:
+            return list(db.scalars(sa.select(Upload).where(Upload.user_id == user_id)))
+    finally:
+        engine.dispose()

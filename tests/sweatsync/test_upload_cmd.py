@@ -14,16 +14,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from conftest import isolated_env, migrated_database
 from core.models import Upload
 from fitgen import DEFAULT_START, build_fit, steady_records
 from support.services import SAMPLES, ApiServer, celery_worker
+from support.uploads import new_api_user, uploads_of
 from sweatsync import upload_cmd
 from sweatsync.embedded import free_port
 
@@ -44,17 +42,10 @@ class Stack:
     worker_log: Path
 
     def new_user(self) -> tuple[str, uuid.UUID]:
-        r = httpx.post(f"{self.url}/v1/users", json={"email": f"u{uuid.uuid4().hex[:10]}@example.com"})
-        assert r.status_code == 201, r.text
-        return r.json()["token"], uuid.UUID(r.json()["id"])
+        return new_api_user(self.url)
 
     def uploads_of(self, user_id: uuid.UUID) -> list[Upload]:
-        engine = sa.create_engine(self.db_url)
-        try:
-            with Session(engine, expire_on_commit=False) as db:
-                return list(db.scalars(sa.select(Upload).where(Upload.user_id == user_id)))
-        finally:
-            engine.dispose()
+        return uploads_of(self.db_url, user_id)
 
 
 @pytest.fixture(scope="module")

@@ -24,13 +24,12 @@ from typing import Any
 import httpx
 import pytest
 import redis
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from conftest import isolated_env, migrated_database
 from core.models import Upload
 from fitgen import DEFAULT_START, build_fit, steady_records
 from support.services import REPO, SAMPLES, celery_worker
+from support.uploads import new_api_user, uploads_of
 from sweatsync.embedded import free_port, stop
 
 pytestmark = pytest.mark.integration
@@ -94,17 +93,10 @@ class Stack:
     worker_log: Path
 
     def new_user(self) -> tuple[str, uuid.UUID]:
-        r = httpx.post(f"{self.api.url}/v1/users", json={"email": f"w{uuid.uuid4().hex[:10]}@example.com"})
-        assert r.status_code == 201, r.text
-        return r.json()["token"], uuid.UUID(r.json()["id"])
+        return new_api_user(self.api.url)
 
     def uploads_of(self, user_id: uuid.UUID) -> list[Upload]:
-        engine = sa.create_engine(self.db_url)
-        try:
-            with Session(engine, expire_on_commit=False) as db:
-                return list(db.scalars(sa.select(Upload).where(Upload.user_id == user_id)))
-        finally:
-            engine.dispose()
+        return uploads_of(self.db_url, user_id)
 
     def wait_for_uploads(self, user_id: uuid.UUID, count: int) -> list[Upload]:
         """Wait until the user has `count` uploads and every one of them is analysed."""
