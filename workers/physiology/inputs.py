@@ -49,3 +49,19 @@ class WeighIn:
     post_kg: float
     fluid_l: float
     urine_l: float = 0.0
+
+
+@dataclass(frozen=True)
+class WeatherObservation:
+    """Observed weather at the session's place and time (science.md §3.4, source 1), averaged over the samples
+    taken along the session. Filled by workers.weather; the physiology models never fetch it themselves."""
+
+    temp_c: float
+    humidity_pct: float
+    wind_ms: float | None = None  # 10 m wind speed
+    cloud_cover_pct: float | None = None
+    shortwave_w_m2: float | None = None  # global horizontal irradiance, when the provider offers it
+    provider: str = "open-meteo"
+    samples: int = 1  # observations averaged (start/middle/end or hourly along the track)
+    lat: float | None = None  # the rounded place that was asked for (what left the server)
+    lon: float | None = None
