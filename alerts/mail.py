@@ -1,8 +1,8 @@
 """MIME message builder and the two transports (SMTP, .eml files), plus error classification.
 
 - `build_message` is the one place an outbox payload becomes headers. Every header value is sanitized here
-  (CR, LF and other control characters become spaces), whatever the renderer did, so user text such as a
-  display name can never inject a header (reliability.md S9).
+  (RFC 2047 encoded words are decoded first; then CR, LF and other control characters become spaces),
+  whatever the renderer did, so user text such as a display name never injects a header (reliability.md S9).
 - The Message-ID is derived from the dedup key (`message_id_for`), so a send retried after an unknown
   outcome carries the same id and is recognisable as the same message downstream.
 - Plain SMTP has no idempotency: a crash after the server's 250 and before the relay's commit can send
@@ -25,6 +25,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -40,6 +42,7 @@ TRANSIENT = "transient"
 PERMANENT = "permanent"
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[^?\s]*\?[^?\s]*\?=")
 _HEADER_NAME = re.compile(r"[!-9;-~]{1,76}")  # RFC 5322 field name: printable ASCII except ":"
 _MSGID_LOCAL_BAD = re.compile(r"[^A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")  # dot-atom text, dots added below
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
@@ -61,9 +64,30 @@ class Sender(Protocol):
     def send(self, message: EmailMessage, *, recipients: Sequence[str] | None = None) -> None: ...
 
 
+def _decode_encoded_words(text: str) -> str:
+    """RFC 2047 encoded words decoded (nested ones too), then any `=?` left is broken apart.
+
+    The email package decodes `=?utf-8?q?Evil=0D=0ABcc:_x?=` while building a header and writes the CR LF
+    out raw, so control characters must be stripped from the decoded text, and no encoded word may survive.
+    """
+    for _ in range(4):  # a word may encode another word; a few rounds undo any realistic nesting
+        if "=?" not in text:
+            return text
+        try:
+            decoded = str(make_header(decode_header(text)))
+        except (HeaderParseError, LookupError, UnicodeError, ValueError):  # unknown charset, bad base64
+            decoded = _ENCODED_WORD.sub(" ", text)
+        if decoded == text:
+            break
+        text = decoded
+    return text.replace("=?", "= ?")
+
+
 def sanitize_header(value: Any, *, max_len: int = 900) -> str:
-    """One header line: control characters (CR, LF, NUL, ...) become spaces, whitespace collapses."""
-    return " ".join(_CONTROL.sub(" ", str(value or "")).split())[:max_len].strip()
+    """One header line: encoded words decoded, then control characters (CR, LF, NUL, ...) become spaces,
+    whitespace collapses."""
+    text = _decode_encoded_words(str(value or ""))
+    return " ".join(_CONTROL.sub(" ", text).split())[:max_len].strip()
 
 
 def domain_of(address: str) -> str:
