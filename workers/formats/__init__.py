@@ -49,6 +49,9 @@ from workers.fit.build import INDOOR_SUB_SPORTS, plausible_times
 
 MAX_POINTS = 500_000  # track points per file; a 24 h event at 1 Hz has 86,400
 ELEMENTS_PER_POINT = 40
+# Nesting depth allowed in TCX/GPX (real files nest under 15). ElementTree frees a tree recursively in C, so
+# a file of 500,000 nested elements crashes the process (SIGSEGV) once its tree is dropped; refuse it first.
+MAX_XML_DEPTH = 64
 MIN_POINTS = 10  # as the FIT adapter's MIN_RECORDS: fewer is not an activity
 SHORT_ACTIVITY_S = 60.0
 PAUSE_MIN_GAP_S = 2.0  # a segment break counts as a timer pause when longer than this and 2x the median step
@@ -100,9 +103,9 @@ def iter_xml(data: bytes, what: str, root: str, max_elements: int) -> Iterator[t
 
     `what` names the format in reasons ("TCX"); `root` is the local name the root element must have; more
     than `max_elements` elements refuse the file (a document of millions of empty elements costs far more
-    memory than its size). ParseError is left to the caller when some data was already read (a cut-off
-    file keeps its points)."""
-    elements = 0
+    memory than its size), and so does nesting deeper than MAX_XML_DEPTH. ParseError is left to the caller
+    when some data was already read (a cut-off file keeps its points)."""
+    elements = depth = 0
     events = safe_etree.iterparse(
         io.BytesIO(data),
         events=("start", "end"),
@@ -119,8 +122,16 @@ def iter_xml(data: bytes, what: str, root: str, max_elements: int) -> Iterator[t
                     raise FitRejected(
                         f"this XML file is not a {what} file: its main element is <{local_name(elem.tag)}>"
                     )
-            if event == "start":
+            if event == "end":
+                depth -= 1
+            else:
                 elements += 1
+                depth += 1
+                if depth > MAX_XML_DEPTH:
+                    raise FitRejected(
+                        f"this {what} file nests its XML elements more than {MAX_XML_DEPTH} levels deep, "
+                        "which no workout file does; it was refused"
+                    )
                 if elements > max_elements:
                     raise FitRejected(
                         f"this {what} file holds more than {max_elements:,} XML elements, far more than any "
