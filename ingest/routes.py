@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from alerts.webhook import WebhookUrlError, check_webhook_url
 from core.db import UnitOfWork, unit_of_work
 from core.models import AlertOutbox, BodyWeight, CrampReport, Profile, Upload, User, WeighIn, WorkoutSession
+from core.result import served_json, stored_result
 from core.settings import get_settings
 from core.signing import unsign
 from ingest import service
@@ -224,23 +225,20 @@ def list_sessions(user: CurrentUser, limit: int = 50, offset: int = 0) -> list[S
                 start_time=ws.start_time,
                 duration_s=ws.duration_s,
                 distance_m=ws.distance_m,
-                risk_tier=(ws.metrics.get("risk") or {}).get("tier"),
-                sweat_l=(ws.metrics.get("fluid") or {}).get("sweat_l"),
+                risk_tier=result.risk.tier if result.risk else None,
+                sweat_l=result.fluid.sweat_l,
                 algorithm_version=ws.algorithm_version,
             )
             for ws in rows
+            for result in [stored_result(ws)]
         ]
-
-
-def session_json(ws: WorkoutSession) -> SessionJson:
-    return {"id": str(ws.id), "upload_id": str(ws.upload_id), **ws.metrics}
 
 
 @router.get("/sessions/{session_id}", tags=["sessions"])
 def get_session(session_id: uuid.UUID, user: CurrentUser) -> SessionJson:
     """Every number with its inputs, assumptions and range (see docs/session-json.md)."""
     with unit_of_work() as uow:
-        return session_json(_own_session(uow.session, user, session_id))
+        return served_json(_own_session(uow.session, user, session_id))
 
 
 @router.get("/alerts", response_model=list[AlertOut], tags=["sessions"])

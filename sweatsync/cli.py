@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from core.result import SessionResult
     from workers.activity import ParseResult
 
 
@@ -80,9 +81,10 @@ def parse_activity_file(path: Path) -> ParseResult:
     return parse_any(data, kind, max_decompressed=get_settings().max_decompressed_bytes)
 
 
-def analyze_file(args: argparse.Namespace) -> list[dict[str, Any]]:
+def analyze_file(args: argparse.Namespace) -> list[SessionResult]:
     from alerts.recommend import recommend
     from alerts.risk import RiskContext, score_risk
+    from core.result import Recommendations, Risk
     from workers.physiology import analyze
     from workers.physiology.inputs import Athlete, Conditions
 
@@ -115,8 +117,10 @@ def analyze_file(args: argparse.Namespace) -> list[dict[str, Any]]:
     sessions = []
     for activity in parsed.activities:
         result = analyze(activity, athlete, conditions)
-        result["risk"] = score_risk(result, context)
-        result["recommendations"] = recommend(result, result["risk"])
+        # the alert module still reads the stored JSON shape
+        risk = score_risk(result.to_json(), context)
+        result.risk = Risk.model_validate(risk)
+        result.recommendations = Recommendations.model_validate(recommend(result.to_json(), risk))
         sessions.append(result)
     return sessions
 
@@ -129,42 +133,47 @@ def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
     return f"{value}{unit}"
 
 
-def format_summary(s: dict[str, Any]) -> str:
-    fluid, sodium, risk = s.get("fluid") or {}, s.get("sodium") or {}, s.get("risk") or {}
-    hr, power, load, energy = (
-        s.get("heart_rate") or {},
-        s.get("power") or {},
-        s.get("load") or {},
-        s.get("energy") or {},
+def format_summary(s: SessionResult) -> str:
+    from core.result import Recommendations, Risk
+
+    fluid, sodium, hr, power, load, energy, amb = (
+        s.fluid,
+        s.sodium,
+        s.heart_rate,
+        s.power,
+        s.load,
+        s.energy,
+        s.ambient,
     )
-    amb, rec = s.get("ambient") or {}, s.get("recommendations") or {}
-    minutes = (s.get("duration_s") or 0) / 60
+    risk, rec = s.risk or Risk(), s.recommendations or Recommendations()
+    minutes = (s.duration_s or 0) / 60
     lines = [
-        f"{s.get('sport') or 'activity'} ({s.get('sub_sport') or '-'}), "
-        f"{s.get('start_time') or 'unknown start'}" + (", PARTIAL" if s.get("partial") else ""),
-        f"  duration {minutes:.0f} min, distance {_fmt((s.get('distance_m') or 0) / 1000, ' km', 2)}",
-        f"  heart rate avg {_fmt(hr.get('avg_bpm'), ' bpm', 0)}, max {_fmt(hr.get('max_bpm'), ' bpm', 0)}",
-        f"  power avg {_fmt(power.get('avg_w'), ' W', 0)}, weighted {_fmt(power.get('np_w'), ' W', 0)}, "
-        f"intensity {_fmt(power.get('if'), '', 2)}, stress score {_fmt(power.get('tss'), '', 0)}",
-        f"  load: TRIMP {_fmt(load.get('trimp_banister'), '', 0)}, HRSS {_fmt(load.get('hrss'), '', 0)}",
-        f"  energy {_fmt(energy.get('kcal'), ' kcal', 0)} (from {energy.get('source') or 'n/a'})",
-        f"  ambient {_fmt(amb.get('temp_c'), ' °C')}, {_fmt(amb.get('humidity_pct'), ' % RH', 0)} "
-        f"({amb.get('source') or 'n/a'})",
-        f"  sweat {_fmt(fluid.get('sweat_l'), ' L', 2)} (range {_fmt(fluid.get('sweat_l_low'), '', 2)}–"
-        f"{_fmt(fluid.get('sweat_l_high'), ' L', 2)}), {_fmt(fluid.get('rate_l_per_h'), ' L/h', 2)}, "
-        f"{_fmt(fluid.get('body_mass_pct'), ' % body mass')}",
-        f"  sodium {_fmt(sodium.get('mg'), ' mg', 0)} (range {_fmt(sodium.get('mg_low'), '', 0)}–"
-        f"{_fmt(sodium.get('mg_high'), ' mg', 0)})",
-        f"  cramp-risk factors: score {risk.get('score')}, {risk.get('tier')}",
+        f"{s.sport or 'activity'} ({s.sub_sport or '-'}), "
+        f"{s.start_time or 'unknown start'}" + (", PARTIAL" if s.partial else ""),
+        f"  duration {minutes:.0f} min (moving {(s.moving_time_s or 0) / 60:.0f} min), "
+        f"distance {_fmt((s.distance_m or 0) / 1000, ' km', 2)}",
+        f"  heart rate avg {_fmt(hr.avg_bpm, ' bpm', 0)}, max {_fmt(hr.max_bpm, ' bpm', 0)}",
+        f"  power avg {_fmt(power.avg_w, ' W', 0)}, weighted {_fmt(power.np_w, ' W', 0)}, "
+        f"intensity {_fmt(power.if_, '', 2)}, stress score {_fmt(power.tss, '', 0)}",
+        f"  load: TRIMP {_fmt(load.trimp_banister, '', 0)}, HRSS {_fmt(load.hrss, '', 0)}",
+        f"  energy {_fmt(energy.kcal, ' kcal', 0)} (from {energy.source or 'n/a'})",
+        f"  ambient {_fmt(amb.temp_c, ' °C')}, {_fmt(amb.humidity_pct, ' % RH', 0)} ({amb.source or 'n/a'})",
+        f"  sweat {_fmt(fluid.sweat_l, ' L', 2)} (range {_fmt(fluid.sweat_l_low, '', 2)}–"
+        f"{_fmt(fluid.sweat_l_high, ' L', 2)}), {_fmt(fluid.rate_l_per_h, ' L/h', 2)}, "
+        f"{_fmt(fluid.body_mass_pct, ' % body mass')}",
+        f"  sodium {_fmt(sodium.mg, ' mg', 0)} (range {_fmt(sodium.mg_low, '', 0)}–"
+        f"{_fmt(sodium.mg_high, ' mg', 0)})",
+        f"  cramp-risk factors: score {risk.score}, {risk.tier}",
     ]
-    lines += [f"    +{r['points']} {r['reason']}" for r in risk.get("reasons", [])]
+    lines += [f"    +{r.points} {r.reason}" for r in risk.reasons]
     lines.append(
-        f"  replenish: up to {_fmt(rec.get('fluid_l'), ' L', 2)} fluid, "
-        f"about {_fmt(rec.get('sodium_mg'), ' mg', 0)} sodium"
+        f"  replenish: up to {_fmt(rec.fluid_l, ' L', 2)} fluid, about {_fmt(rec.sodium_mg, ' mg', 0)} sodium"
     )
-    lines += [f"    - {m}" for m in rec.get("messages", [])]
-    lines += [f"  assumed: {a['message']}" for a in s.get("assumptions", [])]
-    lines += [f"  not computed: {m['figure']}: {m['reason']}" for m in s.get("missing", [])]
+    lines += [f"    - {m}" for m in rec.messages]
+    if s.data_quality.reasons:
+        lines += [f"  data quality: {r}" for r in s.data_quality.reasons]
+    lines += [f"  assumed: {a.message}" for a in s.assumptions]
+    lines += [f"  not computed: {m.figure}: {m.reason}" for m in s.missing]
     return "\n".join(lines)
 
 
@@ -177,7 +186,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(f"cannot analyse {args.file}: {e.reason}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(sessions[0] if len(sessions) == 1 else sessions, indent=2, default=str))
+        out = [s.to_json() for s in sessions]
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=2, default=str))
     else:
         print("\n\n".join(format_summary(s) for s in sessions))
     return 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 from alerts import handover
 from core.db import unit_of_work
 from core.models import Profile, Upload, UploadStatus, WorkoutSession
+from core.result import SessionResult
 from core.settings import Settings
 from core.storage import raw_path
 from workers import archives
@@ -26,7 +26,7 @@ from workers.activity import Activity, FitRejected, ParseResult
 from workers.analysis import athlete_from_profile, conditions_from_overrides
 from workers.formats.detect import parse_any
 from workers.formats.fingerprint import activity_fingerprints
-from workers.physiology import analyze, calibration_factor
+from workers.physiology import ALGORITHM_VERSION, analyze, calibration_factor
 from workers.physiology.inputs import WeighIn as WeighInInput
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def analyze_stored(
     profile: Profile | None,
     user_id: uuid.UUID,
     stored: WorkoutSession | None,
-) -> dict[str, Any]:
+) -> SessionResult:
     """Analyse with everything the database knows: dated mass, calibration, overrides and the weigh-in."""
     when = activity.start_time
     pairs = repo.calibration_pairs(db, user_id=user_id, before=when)
@@ -137,20 +137,20 @@ def _store_sessions(upload_id: uuid.UUID, parsed: ParseResult, *, force: bool) -
             existing = (
                 db.query(WorkoutSession).filter_by(upload_id=upload.id, leg_index=activity.leg_index).first()
             )
-            metrics = analyze_stored(db, activity, profile=profile, user_id=upload.user_id, stored=existing)
+            result = analyze_stored(db, activity, profile=profile, user_id=upload.user_id, stored=existing)
             ws = repo.upsert_session(
                 db,
                 upload=upload,
                 leg_index=activity.leg_index,
                 sport=activity.sport,
                 sub_sport=activity.sub_sport,
-                indoor=metrics.get("indoor"),
+                indoor=result.indoor,
                 start_time=activity.start_time,
-                duration_s=metrics.get("duration_s"),
-                distance_m=metrics.get("distance_m"),
+                duration_s=result.duration_s,
+                distance_m=result.distance_m,
                 device_key=fingerprint["device_key"],
-                metrics={**metrics, "fingerprint": fingerprint},
-                algorithm_version=metrics["algorithm_version"],
+                metrics={**result.to_json(), "fingerprint": fingerprint},
+                algorithm_version=result.algorithm_version or ALGORITHM_VERSION,
             )
             queued += handover.assess_and_queue(db, user=user, profile=profile, workout_session=ws)
         warnings = list(dict.fromkeys(parsed.warnings + [w for a in parsed.activities for w in a.warnings]))
@@ -191,10 +191,11 @@ def recompute_session(session_id: uuid.UUID, *, settings: Settings) -> str:
         ws = db.get(WorkoutSession, session_id)
         assert ws is not None
         user, profile = repo.get_user_and_profile(db, ws.user_id)
-        metrics = analyze_stored(db, activity, profile=profile, user_id=ws.user_id, stored=ws)
-        ws.metrics = metrics
-        ws.algorithm_version = metrics["algorithm_version"]
-        ws.indoor = metrics.get("indoor")
+        result = analyze_stored(db, activity, profile=profile, user_id=ws.user_id, stored=ws)
+        fingerprint = (ws.metrics or {}).get("fingerprint")  # the duplicate check still needs it
+        ws.metrics = {**result.to_json(), **({"fingerprint": fingerprint} if fingerprint else {})}
+        ws.algorithm_version = result.algorithm_version or ALGORITHM_VERSION
+        ws.indoor = result.indoor
         db.flush()
         handover.assess_and_queue(db, user=user, profile=profile, workout_session=ws)
     return "done"

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from core.result import MEASURED_TEMP_SOURCES, SessionResult
 from workers.activity import Activity
 from workers.physiology import ALGORITHM_VERSION, heat
 from workers.physiology import energy as en
@@ -91,7 +92,7 @@ def analyze(
     athlete: Athlete,
     conditions: Conditions | None = None,
     weigh_in: WeighIn | None = None,
-) -> dict[str, Any]:
+) -> SessionResult:
     """Compute exertion, energy, ambient, fluid and sodium figures for one activity (session JSON)."""
     conditions = conditions or Conditions()
     warnings: list[str] = list(activity.warnings)
@@ -597,37 +598,45 @@ def analyze(
         "source": "profile" if athlete.clothing_clo is not None else "assumed",
     }
 
-    return {
-        "sport": activity.sport,
-        "sub_sport": activity.sub_sport,
-        "indoor": indoor,
-        "start_time": _iso_utc(activity.start_time),
-        "duration_s": rnd(duration_s, 0),
-        "moving_time_s": rnd(moving_time_s, 0),
-        "distance_m": rnd(distance_m, 0),
-        "partial": bool(activity.partial),
-        "decoder": activity.decoder,
-        "warnings": warnings,
-        "heart_rate": hr_block,
-        "power": power_block,
-        "load": load,
-        "energy": {"kcal": rnd(kcal, 0), "source": e_source},
-        "ambient": {
-            "temp_c": rnd(amb.temp_c, 1),
-            "humidity_pct": rnd(amb.humidity_pct, 0),
-            "air_speed_ms": rnd(v_mean, 2),
-            "source": amb.source,
-            # extra keys (not yet in docs/session-json.md)
-            "humidity_source": amb.humidity_source,
-            "air_speed_source": v_src,
-            "confidence": amb.confidence,
-        },
-        "fluid": fluid_block,
-        "sodium": sodium_block,
-        "inputs": inputs_json,
-        "series": series,
-        "device": device_block,
-        "assumptions": notes,
-        "missing": gaps,
-        "algorithm_version": ALGORITHM_VERSION,
-    }
+    return SessionResult.model_validate(
+        {
+            "sport": activity.sport,
+            "sub_sport": activity.sub_sport,
+            "indoor": indoor,
+            "start_time": _iso_utc(activity.start_time),
+            "duration_s": rnd(duration_s, 0),
+            "moving_time_s": rnd(moving_time_s, 0),
+            "distance_m": rnd(distance_m, 0),
+            "partial": bool(activity.partial),
+            "decoder": activity.decoder,
+            "warnings": warnings,
+            "heart_rate": hr_block,
+            "power": power_block,
+            "load": load,
+            "energy": {"kcal": rnd(kcal, 0), "source": e_source},
+            "ambient": {
+                "temp_c": rnd(amb.temp_c, 1),
+                "humidity_pct": rnd(amb.humidity_pct, 0),
+                "air_speed_ms": rnd(v_mean, 2),
+                "source": amb.source,
+                # extra keys (not yet in docs/session-json.md)
+                "humidity_source": amb.humidity_source,
+                "air_speed_source": v_src,
+                "confidence": amb.confidence,
+                "temp_measured": amb.source in MEASURED_TEMP_SOURCES,
+                "sources": {
+                    "temp_c": amb.source,
+                    "humidity_pct": amb.humidity_source,
+                    "air_speed_ms": v_src,
+                },
+            },
+            "fluid": fluid_block,
+            "sodium": sodium_block,
+            "inputs": inputs_json,
+            "series": series,
+            "device": device_block,
+            "assumptions": notes,
+            "missing": gaps,
+            "algorithm_version": ALGORITHM_VERSION,
+        }
+    )
