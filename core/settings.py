@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     max_upload_bytes: int = 25 * 1024 * 1024
+    # Request line plus headers (uvicorn/h11 buffer); longer ones are dropped by the server.
+    max_request_head_bytes: int = 256 * 1024
     # Hard cap on a decompressed .fit.gz (a 100 KB gzip can expand to gigabytes).
     max_decompressed_bytes: int = 100 * 1024 * 1024
     # A .zip upload: at most this many files, each file and all together under max_decompressed_bytes.

@@ -14,11 +14,17 @@ from pathlib import Path
 from typing import IO
 
 from fastapi import HTTPException, Request, status
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 # Slack for multipart boundaries and part headers on top of the file cap.
 ENVELOPE_SLACK = 64 * 1024
 MAX_PARTS = 10
+# A file name is display metadata: longer than this is not a name but an attack or a mistake.
+MAX_FILENAME_CHARS = 1024
+# python-multipart's per-part limits (its defaults), named here so the refusals can quote them.
+MAX_PART_HEADERS = 8
+MAX_PART_HEADER_BYTES = 4096 + 128
 # Enough of the start of the file to tell FIT, TCX, GPX, gzip and zip apart (XML can open with comments).
 HEAD_BYTES = 64 * 1024
 
@@ -69,6 +75,11 @@ def _clean_name(raw: str | None) -> str | None:
     """Display metadata only: never used in a path. Strip directories, controls, cap length."""
     if not raw:
         return None
+    if len(raw) > MAX_FILENAME_CHARS:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            f"the file name is {len(raw):,} characters long; at most {MAX_FILENAME_CHARS:,} are accepted",
+        )
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable() and ch not in "\r\n\t")
     return name[:200] or None
@@ -81,10 +92,11 @@ async def receive_upload(request: Request, *, cap: int, incoming_dir: Path) -> R
             413,
             f"the file is larger than the {cap // (1024 * 1024)} MB upload limit",
         )
+    filename: str | None = request.query_params.get("filename")
+    _clean_name(filename)  # a name over the cap is refused before a byte of the body is read
     incoming_dir.mkdir(parents=True, exist_ok=True)
     sink = _Sink(incoming_dir / f"{uuid.uuid4().hex}.part", cap)
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
-    filename: str | None = request.query_params.get("filename")
     try:
         if ctype == b"multipart/form-data":
             filename = await _receive_multipart(request, params, sink, cap) or filename
@@ -93,11 +105,12 @@ async def receive_upload(request: Request, *, cap: int, incoming_dir: Path) -> R
                 sink.write(chunk)
         if sink.size == 0:
             raise HTTPException(422, "the file is empty")
+        name = _clean_name(filename)
         sink.finish()
     except BaseException:
         sink.abort()
         raise
-    return Received(sink.path, sink.size, sink.hash.hexdigest(), _clean_name(filename), sink.head)
+    return Received(sink.path, sink.size, sink.hash.hexdigest(), name, sink.head)
 
 
 class _FormReader:
@@ -161,17 +174,40 @@ async def _receive_multipart(
     if not boundary:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "multipart body without a boundary")
     reader = _FormReader(sink)
-    parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
+    parser = MultipartParser(
+        boundary,
+        reader.callbacks(),  # type: ignore[arg-type]
+        max_header_count=MAX_PART_HEADERS,
+        max_header_size=MAX_PART_HEADER_BYTES,
+    )
     total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > cap + ENVELOPE_SLACK:
-            raise HTTPException(
-                413,
-                f"the file is larger than the {cap // (1024 * 1024)} MB upload limit",
-            )
-        parser.write(chunk)
-    parser.finalize()
+    try:
+        async for chunk in request.stream():
+            total += len(chunk)
+            if total > cap + ENVELOPE_SLACK:
+                raise HTTPException(
+                    413,
+                    f"the file is larger than the {cap // (1024 * 1024)} MB upload limit",
+                )
+            parser.write(chunk)
+        parser.finalize()
+    except FormParserError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, _multipart_reason(exc)) from None
     if not reader.file_seen:
         raise HTTPException(422, "no file in the form: send it in a field named 'file'")
     return reader.filename
+
+
+def _multipart_reason(exc: FormParserError) -> str:
+    """python-multipart's error as a sentence; its own text names byte offsets, not the problem."""
+    text = str(exc)
+    if "header count" in text:
+        return f"a part of the form has too many headers (at most {MAX_PART_HEADERS})"
+    if "header size" in text:
+        return (
+            f"a header of the form is longer than {MAX_PART_HEADER_BYTES:,} bytes "
+            "(a very long file name, perhaps)"
+        )
+    if "boundary" in text.lower():
+        return "the form body does not match the boundary its Content-Type declares; it may be damaged"
+    return "the form body is malformed multipart data; send the file in a field named 'file'"

@@ -6,12 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 
 class UserCreate(BaseModel):
     email: EmailStr
     display_name: str | None = Field(default=None, max_length=200)
+
+    @field_validator("display_name")
+    @classmethod
+    def _printable(cls, v: str | None) -> str | None:
+        # A name goes into email headers and pages; PostgreSQL cannot even store a NUL.
+        if v is not None and not v.isprintable():
+            raise ValueError("the name may not contain control characters (line breaks, NUL, ...)")
+        return v
 
 
 class UserCreated(BaseModel):

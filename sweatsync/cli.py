@@ -251,12 +251,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from ingest.app import create_app
+    from ingest.app import serve
 
     _db_ready()
-    uvicorn.run(create_app(), host=args.host, port=args.port)
+    serve(args.host, args.port)
     return 0
 
 

@@ -120,8 +120,6 @@ def background_services(*, concurrency: int = 2) -> Iterator[None]:
 
 
 def run(*, host: str = "127.0.0.1", port: int = 8000, concurrency: int = 2) -> None:
-    import uvicorn
-
     from core.migrate import upgrade_to_head
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -132,8 +130,8 @@ def run(*, host: str = "127.0.0.1", port: int = 8000, concurrency: int = 2) -> N
     settings = get_settings()
     upgrade_to_head(settings.effective_database_url)
     with background_services(concurrency=concurrency):
-        from ingest.app import create_app
+        from ingest.app import serve
 
         outbox = "SMTP" if settings.smtp_url else f"files in {settings.effective_outbox_dir}"
         log.info("sweatsync on http://%s:%s (API docs at /docs); email goes to %s", host, port, outbox)
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        serve(host, port, log_level="info")

@@ -116,11 +116,19 @@ class ApiServer:
     def __init__(self) -> None:
         import uvicorn
 
+        from core.settings import get_settings
         from ingest.app import create_app
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(), host="127.0.0.1", port=self.port, log_level="warning")
+        head = get_settings().max_request_head_bytes  # as ingest.app.serve
+        config = uvicorn.Config(
+            create_app(),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            h11_max_incomplete_event_size=head,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
