@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - the known development value, refused in public
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "testserver"}
+# Keys published in this repository's history or docs (the compose file once fell back to the second one).
+KNOWN_SECRET_KEYS = frozenset({DEV_SECRET_KEY, "change-me-in-production", "change-me", "changeme", "secret"})
 
 
 class SmtpConfig(BaseModel):
@@ -92,7 +94,7 @@ class Settings(BaseSettings):
     def _no_default_secret_in_public(self) -> Settings:
         # The development key signs one-click links; anyone could forge them on a public server.
         host = urlsplit(self.public_base_url).hostname or ""
-        if self.secret_key.get_secret_value() == DEV_SECRET_KEY and host not in LOOPBACK_HOSTS:
+        if self.secret_key.get_secret_value() in KNOWN_SECRET_KEYS and host not in LOOPBACK_HOSTS:
             raise ValueError(
                 f"SWEATSYNC_SECRET_KEY must be set when the service is public ({self.public_base_url})"
             )
@@ -115,6 +117,16 @@ class Settings(BaseSettings):
     @property
     def smtp(self) -> SmtpConfig | None:
         return parse_smtp_url(self.smtp_url.get_secret_value()) if self.smtp_url else None
+
+
+def require_own_secret(settings: Settings, bind_host: str) -> None:
+    """A server reachable from other machines must sign with a key of its own, whatever its public URL says
+    (compose sets a loopback URL and listens on 0.0.0.0)."""
+    if settings.secret_key.get_secret_value() in KNOWN_SECRET_KEYS and bind_host not in LOOPBACK_HOSTS:
+        raise ValueError(
+            f"SWEATSYNC_SECRET_KEY must be set to a secret of your own when the API listens on {bind_host} "
+            "(for example the output of `openssl rand -hex 32`); the development key is public"
+        )
 
 
 @lru_cache(maxsize=1)

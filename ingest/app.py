@@ -50,8 +50,9 @@ def serve(host: str, port: int, *, log_level: str = "info") -> None:
     """Run the API under uvicorn with the request-head limit from the settings."""
     import uvicorn
 
-    from core.settings import get_settings
+    from core.settings import get_settings, require_own_secret
 
+    require_own_secret(get_settings(), host)
     # uvicorn's h11 default (16 KiB) closes the connection on a longer request head, and a client still
     # sending reads a reset, not an answer; a larger buffer lets the app refuse a 10,000-character
     # `?filename=` with a sentence.

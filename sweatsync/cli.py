@@ -22,9 +22,19 @@ def _db_ready() -> None:
     upgrade_to_head(get_settings().effective_database_url)
 
 
+def _own_secret_or_exit(host: str) -> None:
+    from core.settings import get_settings, require_own_secret
+
+    try:
+        require_own_secret(get_settings(), host)
+    except ValueError as exc:
+        sys.exit(f"sweatsync: {exc}")
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from sweatsync.embedded import run
 
+    _own_secret_or_exit(args.host)
     run(host=args.host, port=args.port, concurrency=args.concurrency)
     return 0
 
@@ -253,6 +263,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_api(args: argparse.Namespace) -> int:
     from ingest.app import serve
 
+    _own_secret_or_exit(args.host)
     _db_ready()
     serve(args.host, args.port)
     return 0
