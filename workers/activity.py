@@ -7,6 +7,7 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -67,12 +68,32 @@ class Activity:
         return float(self.t[-1] - self.t[0]) if self.t.size > 1 else 0.0
 
 
+MAX_REASON_CHARS = 300
+# What a decoder may echo from a hostile file: bytes literals, long runs of numbers (a field read as an
+# array), escaped bytes. None of it means anything to the athlete.
+_RAW_DATA = re.compile(
+    r"""(?<!\w)b'(?:[^'\\]|\\.)*'?|(?<!\w)b"(?:[^"\\]|\\.)*"?|bytearray\([^)]{0,2000}\)?"""
+    r"""|[(\[](?:\s*-?\d+(?:\.\d+)?\s*,){3,}[\d\s,.\u2026-]*[)\]]?"""
+    r"""|(?:\\x[0-9a-fA-F]{2}){3,}"""
+)
+
+
+def readable_reason(reason: object) -> str:
+    """A refusal reason fit to show: raw data replaced by words, one line, at most MAX_REASON_CHARS."""
+    text = _RAW_DATA.sub("(unreadable data)", str(reason))
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    if len(text) > MAX_REASON_CHARS:
+        text = text[: MAX_REASON_CHARS - 1].rstrip() + "\u2026"
+    return text or "the file could not be read"
+
+
 class FitRejected(Exception):
-    """The file cannot become a session. `reason` is written for the athlete, not a developer."""
+    """The file cannot become a session. `reason` is written for the athlete, not a developer (and made
+    readable here, whatever a decoder put in it)."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        self.reason = readable_reason(reason)
+        super().__init__(self.reason)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from core.settings import Settings
 from core.storage import raw_path
 from workers import archives
 from workers import repository as repo
-from workers.activity import Activity, FitRejected, ParseResult
+from workers.activity import Activity, FitRejected, ParseResult, readable_reason
 from workers.analysis import athlete_from_profile, conditions_from_overrides
 from workers.formats.detect import parse_any
 from workers.formats.fingerprint import activity_fingerprints
@@ -85,7 +85,8 @@ INTERNAL_ERROR = (
 
 def _fail(upload_id: uuid.UUID, reason: str) -> Outcome:
     with unit_of_work() as uow:
-        repo.finish_upload(uow.session, upload_id=upload_id, status=UploadStatus.FAILED, error=reason)
+        error = readable_reason(reason)  # whatever produced it, a stored reason never dumps raw bytes
+        repo.finish_upload(uow.session, upload_id=upload_id, status=UploadStatus.FAILED, error=error)
     return Outcome(UploadStatus.FAILED)
 
 

@@ -52,3 +52,12 @@ def deep_tcx(depth: int = 500_000) -> bytes:
         + nested(depth)
         + b"</Extensions></Trackpoint></Track></Lap></Activity></Activities></TrainingCenterDatabase>"
     )
+
+
+def fit_with_array_file_type(length: int = 240) -> bytes:
+    """A FIT file whose file_id.type is an array of numbers: decoders echo it as a tuple in their text."""
+    from fitgen import _Writer, fit_file
+
+    writer = _Writer()
+    writer.write("file_id", {0: ("enum", tuple([4, 0, 22, 59] * (length // 4)))})
+    return fit_file(bytes(writer.body))
