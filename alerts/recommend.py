@@ -1,26 +1,33 @@
-"""Post-session recommendations and the hard safety rules of science.md §5. Pure: no I/O.
+"""Post-session recommendations: the safety rules of science.md §5 and the hard limits of §10.7. Pure: no I/O.
 
-Hard rules (each one has its own test):
-1. Fluid is never more than 100% of the estimated deficit (`fluid.deficit_l`) and never negative. We are
-   stricter than the 125–150% replacement in ACSM/Shirreffs because our deficit is an estimate and
-   overdrinking causes exercise-associated hyponatraemia (EAH).
+Every volume and amount comes from alerts.limits, which holds the limits and is property-tested:
+1. Fluid is never more than the estimated deficit, never more than 1.0 L in any hour, spread over a window
+   that grows with the volume (2–6 h), and no email names more than 3 L. Unknown intake gives the sweat loss
+   and "replace the rest" wording, never a volume as if nothing was drunk.
 2. If body mass rose during the session (measured), or logged intake covered the estimated loss, the advice is
    "no extra fluid" (`fluid_l` = 0.0) and the overdrinking warning is on.
-3. The EAH block (§5.7) is always part of the result.
-4. Heat guidance appears when the heat balance was uncompensable (w ≥ 1) or the air was 30 °C or hotter.
+3. Sodium after: at most the estimated loss and 3,000 mg; during future sessions 300–600 mg/h (never above
+   900), always with food or a sports drink.
+4. The EAH block (§5.7) is always part of the result.
+5. Heat guidance needs a measured temperature: ≥ 30 °C, or ≥ 10 uncompensable minutes.
+6. An implausible recording (§10.6) gets no volumes at all, and the advice says why.
+The cramp text follows §10.9: cramp is multifactorial, with neuromuscular fatigue the leading explanation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from alerts import fmt
+from alerts import fmt, limits
+from alerts.limits import cap_fluid
+from alerts.view import AdviceFacts, advice_facts
 
-HEAT_TEMP_C = 30.0
+__all__ = ["EAH_BLOCK", "cap_fluid", "recommend"]
+
 FUTURE_SODIUM_MIN_DURATION_S = 2 * 3600
 SALTY_SWEAT_MMOL_L = 60.0
+USUAL_DURING = f"{limits.SODIUM_DURING_LOW_MG_H}–{limits.SODIUM_DURING_HIGH_MG_H} mg per hour"
 
 EAH_BLOCK = (
     "Drinking too much is dangerous too. Exercise-associated hyponatraemia (EAH) is low blood sodium "
@@ -31,15 +38,23 @@ EAH_BLOCK = (
     "vomiting, or weight gain after exercise."
 )
 
+CAUSES = (
+    "About cramps: exercise-associated muscle cramp is multifactorial. Neuromuscular fatigue (tired muscles "
+    "late in a long or hard effort) is the leading explanation; fluid and sodium loss may contribute for "
+    "some athletes. That is why this alert weighs how hard and how long you went above how much you sweated."
+)
+
 FOOD = (
-    "Food: broth, salted snacks or pretzels, bread and cheese supply sodium. Bananas, spinach and whole "
-    "grains supply potassium and magnesium and are good recovery nutrition, but they are not a cramp cure: "
-    "sweat holds little potassium, and no food or supplement has been shown to prevent cramps reliably."
+    "Food: salty foods such as broth, salted snacks or pretzels, bread and cheese supply sodium. Bananas, "
+    "spinach and whole grains supply potassium and magnesium and are good recovery nutrition, but they are "
+    "not a cramp cure: sweat holds little potassium, and no food or supplement has been shown to prevent "
+    "cramps reliably."
 )
 
 STRETCH = (
     "If a cramp strikes, gently stretch the cramping muscle (calf, hamstrings or quadriceps) and hold the "
-    "stretch until it eases. Evidence that stretching prevents cramps is weak."
+    "stretch until it eases. Stretching your calves, quads and hamstrings before and after exercise is "
+    "widely recommended and low-risk, though the evidence that it prevents cramps is limited."
 )
 
 PROFESSIONAL = (
@@ -55,162 +70,191 @@ URGENT = (
     "these can be signs of low blood sodium (EAH)."
 )
 
+TOO_LARGE = (
+    "Fluid: your estimated fluid loss is larger than the 3 L we would ever suggest in one go. Do not try "
+    "to drink it back quickly: drink to thirst over the rest of the day with salty food, weigh yourself, and "
+    "seek medical advice if you feel unwell (dizzy, confused, sick or with a headache)."
+)
 
-def cap_fluid(deficit_l: float) -> float:
-    """The deficit rounded DOWN to 0.1 L, never above the deficit itself and never below 0."""
-    if deficit_l <= 0:
-        return 0.0
-    tenth = Decimal(deficit_l).quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
-    value = float(tenth)
-    if value > deficit_l:  # the float nearest to n/10 can sit a hair above the deficit
-        value = float(tenth - Decimal("0.1"))
-    return max(0.0, value)
+PARTIAL = (
+    "This file looks incomplete (the recording was cut short or damaged), so these figures cover only the "
+    "part that was recorded."
+)
 
 
-def _fluid(session: Mapping[str, Any], units: str) -> tuple[float | None, bool, list[str]]:
-    fluid = fmt.section(session, "fluid")
-    deficit = fmt.as_number(fluid.get("deficit_l"))
-    sweat = fmt.as_number(fluid.get("sweat_l"))
-    respiratory = fmt.as_number(fluid.get("respiratory_l")) or 0.0
-    intake = fmt.as_number(fluid.get("intake_l"))
-    pct = fmt.as_number(fluid.get("body_mass_pct"))
-    measured = fluid.get("source") == "measured"
-
-    loss = sweat + respiratory if sweat is not None else None
-    mass_rose = measured and pct is not None and pct < 0
-    intake_covered = intake is not None and (
-        (loss is not None and intake >= loss) or (deficit is not None and deficit <= 0)
+def _overdrinking(f: AdviceFacts) -> tuple[bool, str]:
+    mass_rose = f.measured and f.body_mass_pct is not None and f.body_mass_pct < 0
+    covered = f.intake_l is not None and (
+        (f.loss_l is not None and f.intake_l >= f.loss_l) or (f.deficit_l is not None and f.deficit_l <= 0)
     )
-    if mass_rose or intake_covered:
-        if mass_rose:
-            because = (
-                "you weighed more after the session than before, which means you drank more than you lost"
-            )
-        elif loss is not None and intake is not None:
-            because = (
-                f"you logged {fmt.litres(intake, units)} of drinks, as much as or more than your estimated "
-                f"loss of {fmt.litres(loss, units)}"
-            )
-        else:
-            because = "what you logged drinking covers your estimated loss"
+    if mass_rose:
         return (
-            0.0,
             True,
-            [
-                f"No extra fluid: {because}. Drink only to thirst for the rest of the day, and see the "
-                "warning about drinking too much."
-            ],
+            "you weighed more after the session than before, which means you drank more than you lost",
         )
+    if covered:
+        return True, "what you logged drinking is as much as or more than your estimated loss"
+    return False, ""
 
-    if deficit is None:
+
+def _replace_rest(f: AdviceFacts, units: str) -> str:
+    if f.loss_l is None or f.loss_l > limits.FLUID_MAX_PER_EMAIL_L:
+        return TOO_LARGE + " You did not log what you drank during the session."
+    shown = cap_fluid(f.loss_l)
+    return (
+        f"Fluid: you lost about {fmt.litres(shown, units)} in sweat and breath. You did not log what you "
+        "drank, so subtract what you drank during the session and replace the rest over the next few "
+        f"hours, no more than {fmt.litres(limits.FLUID_MAX_PER_HOUR_L, units)} in any hour, with meals; "
+        "let thirst guide you and do not force it."
+    )
+
+
+def _fluid(f: AdviceFacts, units: str) -> tuple[dict[str, Any], bool, list[str]]:
+    over, because = _overdrinking(f)
+    if over and not f.implausible:
+        msg = (
+            f"No extra fluid: {because}. Drink only to thirst for the rest of the day, and see the warning "
+            "about drinking too much."
+        )
+        return {"fluid_l": 0.0, "fluid_window_h": None, "fluid_mode": limits.COVERED}, True, [msg]
+    plan = limits.fluid_plan(deficit_l=f.deficit_l, intake_known=f.intake_known, implausible=f.implausible)
+    out = {"fluid_l": plan.volume_l, "fluid_window_h": plan.window_h, "fluid_mode": plan.mode}
+    if plan.mode == limits.WITHHELD:
+        return out, False, ["Fluid: drink to thirst (no volume is suggested for this recording, see above)."]
+    if plan.mode == limits.UNKNOWN:
         return (
-            None,
+            out,
             False,
             ["Fluid: we could not estimate your fluid loss for this session, so drink to thirst."],
         )
-
-    amount = cap_fluid(deficit)
-    if amount <= 0:
-        return (
-            0.0,
-            False,
-            [
-                f"Fluid: your estimated fluid deficit is small ({fmt.litres(max(deficit, 0.0), units, 2)}), "
-                "so no extra fluid is needed; drink to thirst."
-            ],
-        )
+    if plan.mode == limits.REPLACE_REST:
+        return out, False, [_replace_rest(f, units)]
+    if plan.mode == limits.TOO_LARGE:
+        return out, False, [TOO_LARGE]
+    if plan.mode == limits.COVERED:
+        small = fmt.litres(max(f.deficit_l or 0.0, 0.0), units, 2)
+        msg = f"Fluid: your estimated fluid deficit is small ({small}), so no extra fluid is needed; "
+        msg += "drink to thirst."
+        return out, False, [msg]
+    assert plan.volume_l is not None and plan.window_h is not None
     text = (
-        f"Fluid: drink up to {fmt.litres(amount, units)} over the next 2–4 hours, spread over meals, and "
-        "let thirst guide you; do not force it. That is no more than your estimated fluid deficit"
+        f"Fluid: drink up to {fmt.litres(plan.volume_l, units)} over the next {plan.window_h} hours "
+        f"(no more than {fmt.litres(limits.FLUID_MAX_PER_HOUR_L, units)} in any hour), spread over meals, "
+        "and let thirst guide you; do not force it. That is no more than your estimated fluid deficit"
     )
-    low, high = fmt.as_number(fluid.get("sweat_l_low")), fmt.as_number(fluid.get("sweat_l_high"))
-    if low is not None and high is not None:
-        text += f", and the sweat loss behind it is uncertain (likely {fmt.litres_range(low, high, units)})"
-    text += "."
-    if intake is None:
-        text += (
-            " You did not log what you drank, so this assumes you drank nothing during the session: "
-            "subtract whatever you did drink."
-        )
-    return amount, False, [text]
+    if f.sweat_low is not None and f.sweat_high is not None and f.sweat_high <= limits.FLUID_MAX_PER_EMAIL_L:
+        likely = fmt.litres_range(f.sweat_low, f.sweat_high, units)
+        text += f", and the sweat loss behind it is uncertain (likely {likely})"
+    return out, False, [text + "."]
 
 
-def _sodium(session: Mapping[str, Any], overdrinking: bool) -> tuple[int | None, list[str]]:
-    sodium = fmt.section(session, "sodium")
-    na = fmt.as_number(sodium.get("mg"))
-    if na is None:
+def _sodium(f: AdviceFacts, overdrinking: bool) -> tuple[int | None, list[str]]:
+    if f.implausible:
+        return None, ["Sodium: salt your recovery meal to taste (no amount is suggested for this recording)."]
+    target = limits.sodium_after_mg(f.sodium_mg)
+    if target is None:
         return None, ["Sodium: we could not estimate your sodium loss; salt your recovery meal to taste."]
-    target = max(0, int(round(max(na, 0.0) / 50.0)) * 50)
-    low, high = fmt.as_number(sodium.get("mg_low")), fmt.as_number(sodium.get("mg_high"))
-    likely = f" (likely {fmt.mg_range(low, high)})" if low is not None and high is not None else ""
+    capped = f.sodium_mg is not None and f.sodium_mg > limits.SODIUM_AFTER_MAX_MG
+    if capped:
+        head = (
+            f"Sodium: aim for up to {fmt.mg(target)} over the rest of the day, from salty food and drinks; "
+            "your estimated loss was larger, but more than that at once is not advised"
+        )
+    else:
+        likely = ""
+        if (
+            f.sodium_low is not None
+            and f.sodium_high is not None
+            and f.sodium_high <= limits.SODIUM_AFTER_MAX_MG
+        ):
+            likely = f" (likely {fmt.mg_range(f.sodium_low, f.sodium_high)})"
+        head = f"Sodium: aim for roughly {fmt.mg(target)}{likely}, about what you lost in sweat"
     if overdrinking:
-        return target, [
-            f"Sodium: aim for roughly {fmt.mg(target)}{likely}, about what you lost in sweat, from salty "
-            "food rather than from extra drinks."
-        ]
+        return target, [f"{head}, from salty food rather than from extra drinks."]
     return target, [
-        f"Sodium: aim for roughly {fmt.mg(target)}{likely}, about what you lost in sweat, from food plus "
-        "drinks. A rehydration drink with 40–60 mmol/L of sodium (about 0.9–1.4 g per litre) helps your body "
-        "keep the fluid; most sports drinks hold less (about 460–690 mg per litre)."
+        f"{head}. A rehydration drink with 40–60 mmol/L of sodium (about 0.9–1.4 g per litre) helps your "
+        "body keep the fluid; most sports drinks hold less (about 460–690 mg per litre)."
     ]
 
 
-def _future(session: Mapping[str, Any], risk: Mapping[str, Any]) -> list[str]:
-    duration_s = fmt.as_number(session.get("duration_s"))
-    sodium = fmt.section(session, "sodium")
-    na = fmt.as_number(sodium.get("mg"))
-    concentration = fmt.as_number(sodium.get("concentration_mmol_l"))
+def _future(f: AdviceFacts, risk: Mapping[str, Any]) -> tuple[int | None, list[str]]:
     factors = fmt.section(risk, "factors")
-    long_session = duration_s is not None and duration_s > FUTURE_SODIUM_MIN_DURATION_S
-    salty = concentration is not None and concentration >= SALTY_SWEAT_MMOL_L
-    if not (long_session or salty or (factors.get("sodium") or 0) > 0):
-        return []
-    per_hour = ""
-    if na is not None and duration_s:
-        per_hour = f" (this session: about {fmt.mg(round(na / (duration_s / 3600.0), -1))} per hour)"
-    return [
-        "Next time: in sessions longer than 2 hours you could take some sodium during exercise, sized to "
-        f"your estimated losses{per_hour}. Never pair it with forced drinking, and know that there is "
-        "no proof that it prevents cramps."
+    long_session = f.duration_s is not None and f.duration_s > FUTURE_SODIUM_MIN_DURATION_S
+    salty = f.concentration is not None and f.concentration >= SALTY_SWEAT_MMOL_L
+    if f.implausible or not (long_session or salty or (factors.get("sodium") or 0) > 0):
+        return None, []
+    hours = f.duration_s / 3600.0 if f.duration_s else None
+    per_hour = limits.sodium_during_mg_per_h(f.sodium_mg, hours)
+    return per_hour, [
+        "Next time: in sessions longer than 2 hours you could take about "
+        f"{fmt.mg(per_hour)} of sodium per hour (the usual range is {USUAL_DURING}), "
+        "with food or a sports drink. Never pair it with forced drinking, and know that there is no proof "
+        "that it prevents cramps."
     ]
 
 
-def _heat(session: Mapping[str, Any], units: str) -> str | None:
-    fluid = fmt.section(session, "fluid")
-    temp = fmt.as_number(fmt.section(session, "ambient").get("temp_c"))
-    hot = temp is not None and temp >= HEAT_TEMP_C
-    uncompensable = fluid.get("uncompensable_heat") is True
-    if not (hot or uncompensable):
+def _heat(f: AdviceFacts, units: str) -> str | None:
+    hot, sustained = limits.heat_evidence(
+        temp_c=f.temp_c, temp_measured=f.temp_measured, uncompensable_minutes=f.uncompensable_minutes
+    )
+    if not (hot or sustained):
         return None
     causes = []
-    if temp is not None and hot:
-        causes.append(f"it was hot ({fmt.temperature(temp, units)})")
-    if uncompensable:
-        causes.append("your body could not lose heat as fast as it made it, even by sweating")
+    if hot and f.temp_c is not None:
+        causes.append(f"it was hot ({fmt.temperature(f.temp_c, units)}, measured)")
+    if sustained and f.uncompensable_minutes is not None:
+        causes.append(
+            f"for about {f.uncompensable_minutes:.0f} minutes your body could not lose heat as fast as it "
+            "made it, even by sweating"
+        )
     return (
-        f"Heat: {' and '.join(causes)}. Cool down now: shade, a cool shower or wet towels. In hot sessions, "
-        "slow down and seek shade."
+        f"Heat: {' and '.join(causes)}. If you still feel hot, cool down: shade, a cool shower or wet "
+        "towels. In hot sessions, slow down and seek shade."
     )
+
+
+def _why_withheld(f: AdviceFacts) -> list[str]:
+    if not f.implausible:
+        return []
+    why = "; ".join(r.rstrip(".") for r in f.quality_reasons) or "the recording looks implausible"
+    return [
+        f"This recording cannot be right ({why}), so its figures are shown for what they are worth but no "
+        "volume to drink or amount of sodium is suggested."
+    ]
 
 
 def recommend(
     session: Mapping[str, Any], risk: Mapping[str, Any], *, units: str = "metric"
 ) -> dict[str, Any]:
-    """Recommendations for one session JSON and its risk result (science.md §5).
+    """Recommendations for one session JSON and its risk result (science.md §5 and §10.7).
 
-    Returns {"fluid_l", "sodium_mg", "overdrinking_warning", "heat_guidance", "eah_block", "messages"}.
-    `units` only changes how volumes and temperatures are written in the messages, never the numbers.
+    Returns {"fluid_l", "fluid_window_h", "fluid_mode", "sodium_mg", "sodium_during_mg_per_h",
+    "overdrinking_warning", "heat_guidance", "eah_block", "messages"}. `units` only changes how volumes and
+    temperatures are written in the messages, never the numbers.
     """
     fmt.check_units(units)
-    fluid_l, overdrinking, fluid_msgs = _fluid(session, units)
-    sodium_mg, sodium_msgs = _sodium(session, overdrinking)
-    heat = _heat(session, units)
-    messages = [*fluid_msgs, *sodium_msgs, *_future(session, risk), FOOD, STRETCH, PROFESSIONAL, URGENT]
-    if heat:
-        messages.insert(2, heat)
+    f = advice_facts(session)
+    fluid, overdrinking, fluid_msgs = _fluid(f, units)
+    sodium_mg, sodium_msgs = _sodium(f, overdrinking)
+    during, future_msgs = _future(f, risk)
+    heat = _heat(f, units)
+    messages = [
+        *([PARTIAL] if f.partial else []),
+        *_why_withheld(f),
+        *fluid_msgs,
+        *sodium_msgs,
+        *([heat] if heat else []),
+        *future_msgs,
+        CAUSES,
+        STRETCH,
+        FOOD,
+        PROFESSIONAL,
+        URGENT,
+    ]
     return {
-        "fluid_l": fluid_l,
+        **fluid,
         "sodium_mg": sodium_mg,
+        "sodium_during_mg_per_h": during,
         "overdrinking_warning": overdrinking,
         "heat_guidance": heat,
         "eah_block": EAH_BLOCK,

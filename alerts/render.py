@@ -134,6 +134,9 @@ def _facts(session: Mapping[str, Any], units: str) -> list[tuple[str, str]]:
     duration_s = fmt.as_number(session.get("duration_s"))
     if duration_s is not None:
         facts.append(("Duration", fmt.duration(duration_s)))
+    moving_s = fmt.as_number(session.get("moving_time_s"))
+    if moving_s is not None and (duration_s is None or fmt.duration(moving_s) != fmt.duration(duration_s)):
+        facts.append(("Moving time", fmt.duration(moving_s)))
 
     power, load = fmt.section(session, "power"), fmt.section(session, "load")
     intensity, source = fmt.as_number(power.get("if")), "power"
@@ -167,10 +170,10 @@ def _facts(session: Mapping[str, Any], units: str) -> list[tuple[str, str]]:
     facts.append(("Drinks logged", fmt.litres(intake, units) if intake is not None else "not logged"))
     deficit = fmt.as_number(fluid.get("deficit_l"))
     pct = fmt.as_number(fluid.get("body_mass_pct"))
-    if deficit is not None and deficit > 0:
+    if intake is None and not measured:
+        pass  # unknown intake: the sweat loss above is the figure; no deficit as if nothing was drunk (§10.7)
+    elif deficit is not None and deficit > 0:
         text = fmt.litres(deficit, units)
-        if intake is None:
-            text += " if you drank nothing"
         if pct is not None and pct >= 0:
             text += f", {fmt.percent(pct)} of body mass"
         facts.append(("Fluid deficit", text))
@@ -292,7 +295,13 @@ def render_cramp_alert(
     if "unsubscribe" not in url:
         raise ValueError("links['unsubscribe'] is required (List-Unsubscribe, RFC 8058)")
 
-    recs = recommend(session, risk, units=units)
+    stored = session.get("recommendations")
+    # The stored advice is what the athlete reads everywhere; compute only for a session never assessed.
+    recs = (
+        stored
+        if isinstance(stored, Mapping) and "messages" in stored
+        else recommend(session, risk, units=units)
+    )
     day, started = _when(session)
     duration_s = fmt.as_number(session.get("duration_s"))
     sport = SPORT_WORDS.get(str(session.get("sport") or "").lower(), "session")

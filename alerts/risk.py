@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerts import fmt
+from alerts.view import advice_facts
 
 FACTORS = ("history", "intensity", "duration", "novelty", "fluid", "sodium")
 TIERS = ("low", "moderate", "high")
@@ -81,8 +82,8 @@ def session_load(session: Mapping[str, Any]) -> float | None:
 
 
 def history_entry(session: Mapping[str, Any]) -> tuple[float | None, float | None]:
-    """One `RiskContext.previous_28d` entry for a stored session JSON."""
-    return _num(session.get("duration_s")), session_load(session)
+    """One `RiskContext.previous_28d` entry for a stored session JSON (moving time, like the score)."""
+    return advice_facts(session).scored_duration_s, session_load(session)
 
 
 def tier_for(score: int) -> str:
@@ -114,7 +115,9 @@ def _history(ctx: RiskContext) -> tuple[int, str | None]:
 def _intensity(session: Mapping[str, Any], duration_s: float | None) -> tuple[int, str | None]:
     if duration_s is None or duration_s < INTENSITY_MIN_DURATION_S:
         return 0, None  # short efforts: intensity is not scored (§4.2)
-    value = _num(_get(session, "power", "if"))
+    # A stale FTP (science.md §10.6) makes the power IF meaningless: heart rate is scored instead.
+    stale = advice_facts(session).ftp_stale
+    value = None if stale else _num(_get(session, "power", "if"))
     source = "power"
     if value is None:
         value = _num(_get(session, "load", "hr_intensity"))
@@ -136,14 +139,15 @@ def _intensity(session: Mapping[str, Any], duration_s: float | None) -> tuple[in
     return 0, None
 
 
-def _duration(duration_s: float | None) -> tuple[int, str | None]:
+def _duration(duration_s: float | None, *, moving: bool) -> tuple[int, str | None]:
     if duration_s is None:
         return 0, None
+    kind = " moving" if moving else ""
     why = "cramps cluster late in long sessions, as muscles tire."
     if duration_s >= DURATION_LONG_S:
-        return 2, f"A long session: {fmt.duration(duration_s)} (4 h or more) (+2): {why}"
+        return 2, f"A long session: {fmt.duration(duration_s)}{kind} (4 h or more) (+2): {why}"
     if duration_s >= DURATION_MEDIUM_S:
-        return 1, f"A long session: {fmt.duration(duration_s)} (2 h or more) (+1): {why}"
+        return 1, f"A long session: {fmt.duration(duration_s)}{kind} (2 h or more) (+1): {why}"
     return 0, None
 
 
@@ -174,6 +178,8 @@ def _novelty(
 
 
 def _fluid(session: Mapping[str, Any]) -> tuple[int, str | None]:
+    if not advice_facts(session).intake_known:
+        return 0, None  # without a logged intake or a weigh-in the "deficit" is only the sweat loss (§10.7)
     pct = _num(_get(session, "fluid", "body_mass_pct"))
     if pct is None or round(pct, 1) < FLUID_BM_PCT:
         return 0, None
@@ -214,11 +220,12 @@ def score_risk(session: Mapping[str, Any], ctx: RiskContext) -> dict[str, Any]:
     Returns {"score", "tier", "factors": {factor: points}, "reasons": [{"factor", "points", "reason"}]},
     one reason per factor that scored, in FACTORS order.
     """
-    duration_s = _num(session.get("duration_s"))
+    facts = advice_facts(session)
+    duration_s = facts.scored_duration_s  # moving time (§10.7)
     results = {
         "history": _history(ctx),
         "intensity": _intensity(session, duration_s),
-        "duration": _duration(duration_s),
+        "duration": _duration(duration_s, moving=facts.moving_time_s is not None),
         "novelty": _novelty(session, duration_s, ctx),
         "fluid": _fluid(session),
         "sodium": _sodium(session, ctx),

@@ -92,7 +92,11 @@ def make_session() -> Callable[..., dict[str, Any]]:
     """make_session(fluid={"intake_l": None}, duration_s=3600) -> a session JSON dict (deep-merged)."""
 
     def build(**overrides: Any) -> dict[str, Any]:
-        return _merge(BASE_SESSION, overrides)
+        session = _merge(BASE_SESSION, overrides)
+        duration, moving = session.get("duration_s"), session.get("moving_time_s")
+        if "moving_time_s" not in overrides and isinstance(duration, float) and isinstance(moving, float):
+            session["moving_time_s"] = min(moving, duration)  # a shorter session moved for no longer
+        return session
 
     return build
 

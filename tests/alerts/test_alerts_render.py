@@ -45,6 +45,7 @@ def imperial_overdrinking_session(make_session: MakeSession) -> dict[str, Any]:
         sport="running",
         start_time="2025-06-15T16:30:00+00:00",
         duration_s=9300.0,
+        moving_time_s=9300.0,
         power=None,
         load={"hr_intensity": 0.88, "hrss": 150},
         ambient={"temp_c": 18.0, "humidity_pct": 60, "source": "default"},
@@ -170,7 +171,7 @@ def test_it_includes_the_recommendations_the_eah_block_and_how_to_make_it_person
     high: dict[str, Any],
 ) -> None:
     text = " ".join(high["text"].split())
-    assert "Fluid: drink up to 2.2 L over the next 2–4 hours" in text
+    assert "Fluid: drink up to 2.2 L over the next 5 hours (no more than 1.0 L in any hour)" in text
     assert "ABOUT DRINKING TOO MUCH" in high["text"]
     assert "Exercise-associated hyponatraemia (EAH)" in text
     assert "ASSUMPTIONS" in high["text"] and "Height assumed to be 1.75 m" in text

@@ -138,7 +138,37 @@ def test_it_builds_history_entries_with_the_same_load_rule_as_the_score() -> Non
 def test_it_scores_one_point_for_an_estimated_fluid_loss_of_two_percent_of_body_mass(
     pct: float | None, points: int
 ) -> None:
-    assert factor({"duration_s": 3600.0, "fluid": {"body_mass_pct": pct}}, "fluid") == points
+    assert factor({"duration_s": 3600.0, "fluid": {"intake_l": 0.5, "body_mass_pct": pct}}, "fluid") == points
+
+
+def test_it_scores_no_fluid_point_when_intake_is_unknown_and_nobody_weighed_in() -> None:
+    # Without a logged intake the "deficit" is the whole sweat loss: no evidence of dehydration (§10.7).
+    session = {"duration_s": 3600.0, "fluid": {"intake_l": None, "body_mass_pct": 4.0, "source": "model"}}
+    assert factor(session, "fluid") == 0
+
+
+def test_it_scores_the_fluid_point_from_a_weigh_in_even_without_a_logged_intake() -> None:
+    session = {"duration_s": 3600.0, "fluid": {"intake_l": None, "body_mass_pct": 2.4, "source": "measured"}}
+    assert factor(session, "fluid") == 1
+
+
+# ---------------------------------------------------------------- moving time and data quality
+
+
+def test_it_counts_moving_time_not_elapsed_time_for_duration_points() -> None:
+    # Five hours on the clock, of which 1 h 50 min moving (a long café stop): no duration point.
+    assert factor({"duration_s": 18000.0, "moving_time_s": 6600.0}, "duration") == 0
+    reason = score_risk({"duration_s": 20000.0, "moving_time_s": 14500.0}, RiskContext())["reasons"][0]
+    assert "4 h 01 min moving (4 h or more) (+2)" in reason["reason"]
+
+
+def test_it_scores_no_intensity_from_power_when_the_ftp_looks_stale() -> None:
+    stale = {"implausible": False, "ftp_stale": True, "reasons": ["IF above 1.15 for over an hour"]}
+    session = {"duration_s": 7200.0, "power": {"if": 1.3}, "data_quality": stale}
+    assert factor(session, "intensity") == 0
+    with_hr = {**session, "load": {"hr_intensity": 0.8}}
+    assert factor(with_hr, "intensity") == 1  # heart rate is still a fair measure of effort
+    assert "from heart rate" in score_risk(with_hr, RiskContext())["reasons"][0]["reason"]
 
 
 # ---------------------------------------------------------------- sodium
@@ -184,7 +214,7 @@ def test_it_maps_scores_to_tiers_low_moderate_high(score: int, tier: str) -> Non
     # history recent (3) + duration (1 or 2) + fluid (1) reach each score exactly.
     recipes = {
         0: ({"duration_s": 3600.0}, "none"),
-        2: ({"duration_s": 7200.0, "fluid": {"body_mass_pct": 2.0}}, "none"),
+        2: ({"duration_s": 7200.0, "fluid": {"intake_l": 0.5, "body_mass_pct": 2.0}}, "none"),
         3: ({"duration_s": 3600.0}, "recent"),
         4: ({"duration_s": 7200.0}, "recent"),
         5: ({"duration_s": 14400.0}, "recent"),
@@ -195,7 +225,7 @@ def test_it_maps_scores_to_tiers_low_moderate_high(score: int, tier: str) -> Non
 
 
 def test_it_returns_integer_points_for_every_factor_and_a_reason_for_each_one_that_scored() -> None:
-    session = {"duration_s": 15000.0, "power": {"if": 0.9}, "fluid": {"body_mass_pct": 2.5}}
+    session = {"duration_s": 15000.0, "power": {"if": 0.9}, "fluid": {"intake_l": 0.5, "body_mass_pct": 2.5}}
     result = score_risk(session, RiskContext(cramp_history="recent", sodium_24h_mg=5200.0))
     assert set(result) == {"score", "tier", "factors", "reasons"}
     assert list(result["factors"]) == list(FACTORS)
@@ -211,7 +241,7 @@ def test_it_words_reasons_as_risk_factors_never_as_a_diagnosis_or_prediction() -
     session = {
         "duration_s": 15000.0,
         "power": {"if": 0.9},
-        "fluid": {"body_mass_pct": 2.5},
+        "fluid": {"intake_l": 0.5, "body_mass_pct": 2.5},
         "sodium": {"mg": 6000.0},
     }
     ctx = RiskContext(
@@ -241,7 +271,7 @@ def test_it_rates_a_hard_long_race_by_an_athlete_who_cramped_recently_as_high() 
     session = {
         "duration_s": 18000.0,
         "power": {"if": 0.88, "tss": 380.0},
-        "fluid": {"body_mass_pct": 3.1},
+        "fluid": {"intake_l": 0.5, "body_mass_pct": 3.1},
         "sodium": {"mg": 6200.0},
     }
     ctx = RiskContext(cramp_history="recent", previous_28d=[(17000.0, 350.0)])
@@ -256,7 +286,7 @@ def test_it_rates_a_hot_easy_five_hour_ride_without_history_as_high_only_through
     session = {
         "duration_s": 18000.0,
         "power": {"if": 0.62},
-        "fluid": {"body_mass_pct": 2.4},
+        "fluid": {"intake_l": 0.5, "body_mass_pct": 2.4},
         "sodium": {"mg": 5400.0},
     }
     result = score_risk(session, RiskContext())
@@ -291,7 +321,7 @@ def _case(levels: dict[str, int]) -> tuple[dict[str, Any], RiskContext]:
     session = {
         "duration_s": duration_s,
         "power": {"if": (0.5, 0.8, 0.9)[levels["intensity"]]},
-        "fluid": {"body_mass_pct": (1.0, 2.5)[levels["fluid"]]},
+        "fluid": {"intake_l": 0.5, "body_mass_pct": (1.0, 2.5)[levels["fluid"]]},
         "sodium": {"mg": (500.0, 3500.0, 6000.0)[levels["sodium"]]},
     }
     longest = duration_s if levels["novelty"] == 0 else duration_s / 1.5
