@@ -48,6 +48,9 @@ class Activity:
     # Athlete data the device carries (user_profile, zones_target, time_in_zone): weight_kg,
     # sex, age, height_m, hr_rest, hr_max, lthr, ftp_w. Used only as labelled fallbacks.
     athlete_hints: dict[str, Any] = field(default_factory=dict)
+    # GPS track in degrees, aligned on `t` (NaN where a record has no fix); None when the file has no fix.
+    lat: np.ndarray | None = None
+    lon: np.ndarray | None = None
     # FIT weather_conditions message, if present: temperature_c, relative_humidity_pct, wind_speed_ms.
     weather: dict[str, Any] | None = None
     # Timer pauses: list of (start_t, end_t) in seconds, from FIT timer events.

@@ -355,6 +355,16 @@ def athlete_hints(ctx: FileContext, seg: SegmentResult, session: dict[int, Any] 
     return {key: hints[key] for key in ordered if key in hints}
 
 
+SEMICIRCLE_DEG = 180.0 / 2**31
+
+
+def _degrees(semicircles: np.ndarray) -> np.ndarray:
+    """FIT positions are semicircles; a value outside ±90/±180 degrees is no fix."""
+    deg = semicircles * SEMICIRCLE_DEG
+    deg[~(np.abs(deg) <= 180.0)] = np.nan
+    return deg
+
+
 def _weather(ctx: FileContext, seg: SegmentResult, start: float, end: float) -> dict[str, Any] | None:
     reports = ctx.ordered(seg, "weather")
     if not reports:
@@ -646,6 +656,7 @@ def _activity(
     channels["skin_temperature"] = carried(columns["dev_skin_temperature"])
 
     gps = bool(np.any(~np.isnan(columns["position_lat"])))
+    lat, lon = _degrees(columns["position_lat"]), _degrees(columns["position_long"])
     if sub_sport in INDOOR_SUB_SPORTS:
         indoor: bool | None = True
     elif gps:
@@ -669,6 +680,8 @@ def _activity(
         summary=summary,
         athlete_hints=athlete_hints(ctx, seg, session),
         weather=_weather(ctx, seg, origin, end),
+        lat=lat if gps else None,
+        lon=lon if gps else None,
         pauses=[p for p in leg_pauses if p[1] > p[0]],
         partial=False,
         warnings=[*ctx.file_warnings, *warnings],

@@ -39,6 +39,7 @@ RECORD_FIELDS: dict[str, tuple[int, ...]] = {
     "grade": (9,),
     "core_temperature": (139,),
     "position_lat": (0,),
+    "position_long": (1,),
 }
 # Developer-field roles that can feed a record channel.
 DEV_ROLES = ("dev_core_temperature", "dev_skin_temperature", "dev_power")

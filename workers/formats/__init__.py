@@ -398,6 +398,8 @@ class TrackBuilder:
             channels=channels,
             summary=summary,
             pauses=segment_pauses(t, seg),
+            lat=lat if has_position.any() else None,
+            lon=lon if has_position.any() else None,
             warnings=warnings,
             decoder=decoder,
         )
