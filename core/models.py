@@ -231,3 +231,25 @@ class WeighIn(Base):
     fluid_l: Mapped[float] = mapped_column(Float, default=0.0)
     urine_l: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WeatherCache(Base):
+    """One provider's hourly observation at a rounded place, kept so a recompute or a club of riders on the
+    same ride costs one call. Places are stored in 1e-4 degree units so the key never compares floats."""
+
+    __tablename__ = "weather_cache"
+    __table_args__ = (
+        UniqueConstraint("provider", "lat_e4", "lon_e4", "hour", name="uq_weather_cache_place_hour"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    lat_e4: Mapped[int] = mapped_column(Integer)
+    lon_e4: Mapped[int] = mapped_column(Integer)
+    hour: Mapped[datetime] = mapped_column()  # UTC, on the hour
+    temp_c: Mapped[float | None] = mapped_column(Float)
+    humidity_pct: Mapped[float | None] = mapped_column(Float)
+    wind_ms: Mapped[float | None] = mapped_column(Float)
+    cloud_cover_pct: Mapped[float | None] = mapped_column(Float)
+    shortwave_w_m2: Mapped[float | None] = mapped_column(Float)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)

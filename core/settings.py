@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -84,6 +85,19 @@ class Settings(BaseSettings):
     # Lets tests deliver webhooks to a plain-http server on loopback; never set it in production.
     webhook_allow_insecure_localhost: bool = False
     relay_interval_s: float = 10.0
+    # Weather at the session's place and time (science.md §3.4 source 1), fetched by the worker.
+    # OFF by default: when on, a rounded location (weather_place_round_deg) and the session's hours leave
+    # the server for the provider. Nothing else does (no user, no file, no track).
+    weather_enabled: bool = False
+    weather_provider: Literal["none", "open-meteo"] = "open-meteo"
+    # Open-Meteo's historical archive endpoint (no key needed); a mirror or self-hosted instance works too.
+    weather_base_url: str = "https://archive-api.open-meteo.com/v1/archive"
+    weather_timeout_s: float = 5.0  # per request (connect, read)
+    weather_attempts: int = 3  # per request, on connect errors, timeouts, 429 and 5xx
+    # All retries of one request, Retry-After waits included, stop after this; longer Retry-After: give up.
+    weather_retry_budget_s: float = 15.0
+    # The place sent (and cached) is rounded to this grid: 0.1 degree is about 11 km, the archive's own scale.
+    weather_place_round_deg: float = Field(default=0.1, gt=0, le=1)
 
     @field_validator("public_base_url")
     @classmethod
@@ -113,6 +127,10 @@ class Settings(BaseSettings):
     @property
     def effective_outbox_dir(self) -> Path:
         return (self.outbox_dir or self.var_dir / "outbox").resolve()
+
+    @property
+    def weather_active(self) -> bool:
+        return self.weather_enabled and self.weather_provider != "none"
 
     @property
     def smtp(self) -> SmtpConfig | None:
