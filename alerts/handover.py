@@ -1,17 +1,22 @@
-"""Where a stored session meets the alerts: score, recommend, and queue the email if due."""
+"""Where stored sessions meet the alerts: find each one's event, assess it, queue its one email if due.
+
+The database reads live here (history, neighbours, earlier alerts); the decisions are alerts.assess's.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.assess import AlertPolicy, assess
+from alerts.dedup import CRAMP_RISK, cramp_risk_key
+from alerts.events import EVENT_GAP, Span, combine, event_containing, span_of
 from alerts.outbox import enqueue_cramp_alert, enqueue_webhook
-from alerts.recommend import recommend
-from alerts.risk import RiskContext, history_entry, score_risk
-from core.models import CrampReport, Profile, User, WorkoutSession
+from alerts.risk import RiskContext, history_entry
+from core.models import AlertOutbox, CrampReport, Profile, User, WorkoutSession
 from core.settings import get_settings
 from core.signing import sign
 
@@ -39,7 +44,10 @@ def cramp_history(db: Session, *, profile: Profile | None, ws: WorkoutSession) -
     return max(stated, reported, key=HISTORY_RANK.__getitem__)
 
 
-def risk_context(db: Session, *, profile: Profile | None, ws: WorkoutSession) -> RiskContext:
+def risk_context(
+    db: Session, *, profile: Profile | None, ws: WorkoutSession, exclude: frozenset[uuid.UUID] = frozenset()
+) -> RiskContext:
+    """The athlete's history before `ws` (the first leg of its event); the event's own sessions excluded."""
     previous: list[tuple[float | None, float | None]] = []
     sodium_24h = 0.0
     if ws.start_time is not None:
@@ -52,6 +60,8 @@ def risk_context(db: Session, *, profile: Profile | None, ws: WorkoutSession) ->
             )
         )
         for other in rows:
+            if other.id in exclude:
+                continue
             metrics = other.metrics or {}
             previous.append(history_entry(metrics))
             if other.start_time and other.start_time >= ws.start_time - timedelta(hours=24):
@@ -77,20 +87,109 @@ def alert_links(user: User, ws: WorkoutSession) -> dict[str, str]:
     }
 
 
-def assess_and_queue(
-    db: Session, *, user: User, profile: Profile | None, workout_session: WorkoutSession
-) -> int:
-    """Add risk and recommendations to the session; queue one alert email when it is due."""
-    ws = workout_session
-    metrics: dict[str, Any] = dict(ws.metrics)
-    metrics["risk"] = score_risk(metrics, risk_context(db, profile=profile, ws=ws))
-    metrics["recommendations"] = recommend(metrics, metrics["risk"], units=user.units or "metric")
-    ws.metrics = metrics
-    db.flush()
-    session_json = {"id": str(ws.id), "upload_id": str(ws.upload_id), **metrics}
-    inserted = enqueue_cramp_alert(
-        db, user=user, session_id=ws.id, session_json=session_json, links=alert_links(user, ws)
+def _span(ws: WorkoutSession) -> Span:
+    return span_of(ws.id, ws.upload_id, ws.start_time, ws.duration_s)
+
+
+def event_sessions(db: Session, ws: WorkoutSession) -> list[WorkoutSession]:
+    """`ws` and the athlete's other sessions of the same event (§10.8), in time order."""
+    if ws.start_time is None:
+        return [ws]
+    # Neighbours can chain: look a little further than one gap each way (a 24-h session is implausible).
+    near = select(WorkoutSession).where(
+        WorkoutSession.user_id == ws.user_id,
+        WorkoutSession.start_time >= ws.start_time - timedelta(hours=30),
+        WorkoutSession.start_time <= ws.start_time + timedelta(seconds=ws.duration_s or 0.0) + EVENT_GAP,
     )
+    rows = {row.id: row for row in db.scalars(near)}
+    same_file = select(WorkoutSession).where(WorkoutSession.upload_id == ws.upload_id)
+    rows.update({row.id: row for row in db.scalars(same_file)})
+    rows[ws.id] = ws
+    group = event_containing([_span(row) for row in rows.values()], ws.id)
+    return [rows[span.session_id] for span in group]
+
+
+def already_alerted(db: Session, session_ids: list[uuid.UUID]) -> bool:
+    """True when any session of the event already has its cramp-risk email queued or sent: never a second."""
+    found = db.scalar(
+        select(AlertOutbox.id)
+        .where(AlertOutbox.kind == CRAMP_RISK, AlertOutbox.session_id.in_(session_ids))
+        .limit(1)
+    )
+    return found is not None
+
+
+def _assess_event(
+    db: Session, *, user: User, profile: Profile | None, legs: list[WorkoutSession], now: datetime
+) -> bool:
+    """Score and advise on the event as one; store the outcome on every leg; queue its one email if due."""
+    settings = get_settings()
+    spans = [_span(ws) for ws in legs]
+    ends = [s.end for s in spans if s.end is not None]
+    ended_at = max(ends) if ends else None
+    ids = [ws.id for ws in legs]
+    combined = combine([dict(ws.metrics or {}) for ws in legs], ended_at=ended_at)
+    policy = AlertPolicy(
+        now=now,
+        window_h=settings.alert_window_h,
+        min_tier=user.alert_min_tier or "high",
+        opted_out=bool(user.alerts_opt_out),
+        already_alerted=already_alerted(db, ids),
+    )
+    context = risk_context(db, profile=profile, ws=legs[0], exclude=frozenset(ids))
+    units = user.units or "metric"
+    assessment = assess(combined, context, policy, ended_at=ended_at, units=units)
+    anchor = legs[0]
+    event = None
+    if len(legs) > 1:
+        event = {
+            "key": cramp_risk_key(anchor.id),
+            "session_ids": [str(i) for i in ids],
+            "legs": len(legs),
+            "moving_time_s": combined.get("moving_time_s"),
+            "sodium_mg": (combined.get("sodium") or {}).get("mg"),
+        }
+    for ws in legs:
+        metrics = dict(ws.metrics or {})
+        metrics["risk"] = assessment.risk
+        metrics["recommendations"] = assessment.recommendations
+        metrics["alert"] = assessment.alert
+        metrics["event"] = event
+        ws.metrics = metrics
+    db.flush()
+    if not assessment.send:
+        return False
+    email = {**combined, "risk": assessment.risk, "recommendations": assessment.recommendations}
+    return enqueue_cramp_alert(
+        db, user=user, session_id=anchor.id, session_json=email, links=alert_links(user, anchor)
+    )
+
+
+def assess_and_queue(
+    db: Session,
+    *,
+    user: User,
+    profile: Profile | None,
+    workout_session: WorkoutSession | None = None,
+    sessions: list[WorkoutSession] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Assess the events of newly stored (or recomputed) sessions; queue at most one email per event.
+
+    `now` is the time of analysis (the wall clock by default): only events that ended within
+    `Settings.alert_window_h` of it are emailed. Webhooks go out for every analysed session.
+    """
+    targets = sessions if sessions is not None else [workout_session] if workout_session is not None else []
+    when = now or datetime.now(UTC)
+    queued, seen = 0, set[uuid.UUID]()
+    for ws in targets:
+        if ws.id in seen:
+            continue
+        legs = event_sessions(db, ws)
+        seen.update(leg.id for leg in legs)
+        queued += int(_assess_event(db, user=user, profile=profile, legs=legs, now=when))
     if user.webhook_url:  # integrators get every analysed session, whatever its tier
-        inserted |= enqueue_webhook(db, user=user, session_id=ws.id, session_json=session_json)
-    return 1 if inserted else 0
+        for ws in targets:
+            session_json = {"id": str(ws.id), "upload_id": str(ws.upload_id), **(ws.metrics or {})}
+            queued += int(enqueue_webhook(db, user=user, session_id=ws.id, session_json=session_json))
+    return queued

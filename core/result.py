@@ -202,12 +202,35 @@ class Risk(Part):
 class Recommendations(Part):
     """science.md §5 and §10.7 advice (owned by `alerts`)."""
 
-    fluid_l: float | None = None
-    sodium_mg: float | None = None
+    fluid_l: float | None = None  # a volume to drink: None when intake is unknown, too large or implausible
+    fluid_window_h: int | None = None  # spread fluid_l over this many hours (2–6, ≤ 1 L in any hour)
+    fluid_mode: str | None = None  # replace | replace_rest | too_large | covered | unknown | withheld
+    sodium_mg: float | None = None  # ≤ the estimated loss and ≤ 3,000 mg
+    sodium_during_mg_per_h: int | None = None  # future long sessions: 300–600 mg/h
     overdrinking_warning: bool | None = None
     heat_guidance: Any = None
     eah_block: Any = None
     messages: list[str] = Field(default_factory=list)
+
+
+class Alert(Part):
+    """Whether this session's event was emailed, and why not (owned by `alerts`, science.md §10.8).
+    `status`: queued | not_due | below_tier | opted_out | already_alerted; `reason` is for the athlete."""
+
+    status: str | None = None
+    send: bool = False
+    reason: str | None = None
+
+
+class Event(Part):
+    """The event this session belongs to when it has other sessions (legs of one file, gaps under 2 h).
+    `risk`, `recommendations` and `alert` of every leg are the event's (owned by `alerts`)."""
+
+    key: str | None = None
+    session_ids: list[str] = Field(default_factory=list)
+    legs: int | None = None
+    moving_time_s: float | None = None
+    sodium_mg: float | None = None
 
 
 # --- device, inputs, series, notes ----------------------------------------------------------------------
@@ -295,6 +318,8 @@ class SessionResult(Part):
     data_quality: DataQuality = Field(default_factory=DataQuality)
     risk: Risk | None = None
     recommendations: Recommendations | None = None
+    alert: Alert | None = None
+    event: Event | None = None
     device: Device = Field(default_factory=Device)
     inputs: Inputs = Field(default_factory=Inputs)
     series: Series = Field(default_factory=Series)

@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     weather_retry_budget_s: float = 15.0
     # The place sent (and cached) is rounded to this grid: 0.1 degree is about 11 km, the archive's own scale.
     weather_place_round_deg: float = Field(default=0.1, gt=0, le=1)
+    # Alerts (science.md §10.8): only sessions that ended this many hours before their analysis are emailed
+    # as "act now"; older ones (a watch folder's history, a late import) are analysed and listed only.
+    alert_window_h: float = 24.0
+    # The outbox relay: rows per batch, retry backoff (exponential from base, capped), attempts before a row
+    # is marked failed, and how long a claimed row stays locked to one relay.
+    relay_batch_size: int = 50
+    relay_backoff_base_s: float = 30.0
+    relay_backoff_cap_s: float = 3600.0
+    relay_max_attempts: int = 10
+    relay_lock_s: float = 120.0
 
     @field_validator("public_base_url")
     @classmethod

@@ -127,8 +127,8 @@ def _store_sessions(upload_id: uuid.UUID, parsed: ParseResult, *, force: bool) -
         upload = db.get(Upload, upload_id)
         assert upload is not None
         user, profile = repo.get_user_and_profile(db, upload.user_id)
-        queued = 0
         repeats: list[uuid.UUID] = []
+        stored: list[WorkoutSession] = []
         for activity in parsed.activities:
             fingerprint = activity_fingerprints(activity)
             original = None if force else repo.same_activity(db, upload=upload, fingerprint=fingerprint)
@@ -153,7 +153,9 @@ def _store_sessions(upload_id: uuid.UUID, parsed: ParseResult, *, force: bool) -
                 metrics={**result.to_json(), "fingerprint": fingerprint},
                 algorithm_version=result.algorithm_version or ALGORITHM_VERSION,
             )
-            queued += handover.assess_and_queue(db, user=user, profile=profile, workout_session=ws)
+            stored.append(ws)
+        # After every leg is stored: the legs of one file are one event, scored and alerted once (§10.8).
+        queued = handover.assess_and_queue(db, user=user, profile=profile, sessions=stored)
         warnings = list(dict.fromkeys(parsed.warnings + [w for a in parsed.activities for w in a.warnings]))
         if repeats and len(repeats) == len(parsed.activities):
             # Not analysed and not alerted twice; ?force=true on the upload analyses it anyway.

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -358,3 +358,45 @@ def test_once_sends_the_complete_files_then_exits_1_naming_the_file_that_is_stil
     assert "not sent: cut.fit" in once.stderr and "bytes its header declares" in once.stderr
     [upload] = stack.wait_for_uploads(user_id, 1)
     assert upload.sha256 == sha(done)
+
+
+def test_a_first_run_on_a_folder_of_old_files_uploads_them_all_and_emails_about_none(
+    stack: Stack, tmp_path: Path
+) -> None:
+    # A watch's history: hard, long sessions from years ago, by an athlete who cramped recently. Each is
+    # analysed and listed as high risk, but none is news: no "act now" email for any of them (§10.8).
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from core.models import AlertOutbox, WorkoutSession
+
+    token, user_id = stack.new_user()
+    profile = {"mass_kg": 70, "height_m": 1.75, "sex": "m", "hr_max": 190, "hr_rest": 50,
+               "cramp_history": "recent"}  # fmt: skip
+    r = httpx.put(f"{stack.api.url}/v1/profile", json=profile, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    folder = tmp_path / "OLD"
+    folder.mkdir()
+    for day in range(4):
+        start = datetime(2019, 5, 1 + 2 * day, 7, 0, tzinfo=UTC)
+        records = steady_records(minutes=150, hr=172, speed_ms=3.6, every_s=5)
+        (folder / f"old-{day}.fit").write_bytes(build_fit(records, sport="running", start=start))
+
+    with Watcher(folder, stack.api.url, token, tmp_path / "watch.log") as watcher:
+        uploads = stack.wait_for_uploads(user_id, 4)
+        wait_until("the watcher recorded 4 files", lambda: len(watcher.recorded()) == 4, 30, watcher.log)
+        assert watcher.terminate() == 0
+
+    assert [u.status for u in uploads] == ["done"] * 4, [(u.status, u.error) for u in uploads]
+    engine = sa.create_engine(stack.db_url)
+    try:
+        with Session(engine) as db:
+            sessions = list(db.scalars(sa.select(WorkoutSession).where(WorkoutSession.user_id == user_id)))
+            alerts = db.scalar(
+                sa.select(sa.func.count()).select_from(AlertOutbox).where(AlertOutbox.user_id == user_id)
+            )
+    finally:
+        engine.dispose()
+    assert len(sessions) == 4 and alerts == 0
+    assert {ws.metrics["risk"]["tier"] for ws in sessions} == {"high"}
+    assert {ws.metrics["alert"]["status"] for ws in sessions} == {"not_due"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,11 @@ def upload_row(upload_id: uuid.UUID) -> Upload:
 
 @pytest.fixture
 def hard_run() -> bytes:
-    # 2.5 h at a high heart rate: long and hard enough to stack risk factors.
-    return build_fit(steady_records(minutes=150, hr=172, speed_ms=3.6, every_s=5), sport="running")
+    # 2.5 h at a high heart rate, ended half an hour ago: long and hard enough to stack risk factors, and
+    # recent enough to be news (only sessions that ended within the alert window are emailed).
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    records = steady_records(minutes=150, hr=172, speed_ms=3.6, every_s=5)
+    return build_fit(records, sport="running", start=start)
 
 
 def test_it_stores_a_session_and_marks_the_upload_done(database_url: str, hard_run: bytes) -> None:
