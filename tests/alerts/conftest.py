@@ -26,9 +26,8 @@ from core.db import make_engine, unit_of_work
 from core.models import Base, Upload, User, WorkoutSession
 
 PG_ADMIN_URL = os.environ.get("SWEATSYNC_ALERTS_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_DB_NAME = "sweatsync_alerts_test" + (
-    f"_{os.environ['PYTEST_XDIST_WORKER']}" if os.environ.get("PYTEST_XDIST_WORKER") else ""
-)
+# Unique per test run: several worktrees run these tests against the same server at once.
+PG_DB_NAME = f"sweatsync_alerts_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 MAIL_FROM = "sweatsync <alerts@sweatsync.test>"
 T0 = datetime(2025, 6, 14, 12, 0, tzinfo=UTC)
 
