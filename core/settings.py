@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     broker_visibility_timeout_s: int = 900
     max_attempts: int = 3
     # Sweeper: uploads queued this long are re-enqueued (processing ones when their lease ran out).
-    stuck_after_s: int = 600
+    # stuck_after_s <= sweep_interval_s: an upload whose message was lost is sent within two sweeps.
+    stuck_after_s: int = 60
     sweep_interval_s: float = 60.0
     webhook_timeout_s: float = 10.0
     # Lets tests deliver webhooks to a plain-http server on loopback; never set it in production.

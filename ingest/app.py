@@ -41,9 +41,53 @@ def create_app() -> FastAPI:
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """Liveness: the process answers. Restart it when this fails, not when a dependency is down."""
         return {"status": "ok"}
 
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Readiness: the database and the broker answer; 503 (take it out of rotation) when one does not."""
+        checks = {"database": _database_ok(), "broker": _broker_ok()}
+        ready = all(checks.values())
+        body = {"status": "ready" if ready else "unavailable"} | {
+            k: "ok" if v else "down" for k, v in checks.items()
+        }
+        return JSONResponse(body, 200 if ready else 503, None if ready else {"Retry-After": "5"})
+
     return app
+
+
+def _database_ok() -> bool:
+    from sqlalchemy import text
+
+    from core.db import get_engine
+
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("select 1"))
+        return True
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        log.warning("sweatsync.api.readyz database down", exc_info=True)
+        return False
+
+
+def _broker_ok() -> bool:
+    import redis
+
+    from core.settings import get_settings
+
+    url = get_settings().broker_url
+    if not url:
+        return False  # `sweatsync up` sets it before the API starts; no broker means uploads wait
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:  # noqa: BLE001
+        log.warning("sweatsync.api.readyz broker down", exc_info=True)
+        return False
 
 
 def serve(host: str, port: int, *, log_level: str = "info") -> None:

@@ -119,6 +119,12 @@ def background_services(*, concurrency: int = 2) -> Iterator[None]:
             stop(proc)
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # uvicorn shuts down gracefully on SIGTERM and then raises the signal again: with the default handler
+    # that would kill this process before `background_services` stops Redis and the worker.
+    raise SystemExit(128 + signum)
+
+
 def run(*, host: str = "127.0.0.1", port: int = 8000, concurrency: int = 2) -> None:
     from core.migrate import upgrade_to_head
 
@@ -129,6 +135,7 @@ def run(*, host: str = "127.0.0.1", port: int = 8000, concurrency: int = 2) -> N
         reset_settings_cache()
     settings = get_settings()
     upgrade_to_head(settings.effective_database_url)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # SIGTERM (systemd, docker) stops children as Ctrl-C does
     with background_services(concurrency=concurrency):
         from ingest.app import serve
 

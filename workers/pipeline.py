@@ -91,6 +91,11 @@ def _fail(upload_id: uuid.UUID, reason: str) -> Outcome:
 
 
 def process_upload(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
+    with repo.working_on(upload_id) as mine:  # lets a retry retake its own stale lease at once
+        return _process_claimed(upload_id, settings=settings) if mine else Outcome("skipped")
+
+
+def _process_claimed(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
     with unit_of_work() as uow:
         upload = repo.claim_upload(uow.session, upload_id=upload_id, lease_s=settings.task_time_limit_s + 60)
         if upload is None:

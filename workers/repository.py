@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -14,6 +17,24 @@ from core.models import BodyWeight, Profile, Upload, UploadStatus, User, WeighIn
 from workers.formats.fingerprint import is_same_activity
 
 HOSTNAME = socket.gethostname()
+# Uploads this process is working on right now. A lease that names this process but is not in here was
+# left by an attempt of ours that already ended (a database error mid-store): it can be retaken at once.
+_ACTIVE: set[uuid.UUID] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
+@contextmanager
+def working_on(upload_id: uuid.UUID) -> Iterator[bool]:
+    """True while this process works on the upload; False when another thread of it already does."""
+    with _ACTIVE_LOCK:
+        mine = upload_id not in _ACTIVE
+        _ACTIVE.add(upload_id)
+    try:
+        yield mine
+    finally:
+        if mine:
+            with _ACTIVE_LOCK:
+                _ACTIVE.discard(upload_id)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -32,7 +53,8 @@ def claim_upload(
     """Take the processing lease on an upload, or return None when someone else holds it.
 
     A single conditional UPDATE is atomic on SQLite and PostgreSQL alike, so ten concurrent
-    deliveries of the same id produce exactly one claim.
+    deliveries of the same id produce exactly one claim. Call it inside `working_on(upload_id)`: a lease
+    held by this very process is then known to be stale and is retaken without counting an attempt.
     """
     now = now or utcnow()
     claim = dict(
@@ -56,14 +78,15 @@ def claim_upload(
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         held = db.get(Upload, upload_id)
-        # Fast path after a killed worker child on this host: its pid is gone, take over now
-        # instead of waiting for the lease to run out.
+        # Fast paths on this host: a killed worker child's pid is gone, or the lease is our own from an
+        # attempt that ended (a transient database error); take over now instead of waiting for the lease.
+        own = held is not None and held.worker_pid == os.getpid()
         if (
             held is None
             or held.status != UploadStatus.PROCESSING
             or held.worker_host != HOSTNAME
-            or held.worker_pid in (None, os.getpid())
-            or _pid_alive(held.worker_pid)
+            or held.worker_pid is None
+            or (not own and _pid_alive(held.worker_pid))
         ):
             return None
         result = db.execute(
@@ -71,7 +94,7 @@ def claim_upload(
             .where(
                 Upload.id == upload_id, Upload.worker_pid == held.worker_pid, Upload.worker_host == HOSTNAME
             )
-            .values(**claim)
+            .values(**{**claim, "attempts": Upload.attempts} if own else claim)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
@@ -134,6 +157,17 @@ def stuck_uploads(db: Session, *, older_than: datetime, now: datetime) -> list[u
         )
     )
     return list(rows)
+
+
+def mark_resent(db: Session, upload_ids: list[uuid.UUID], *, now: datetime) -> None:
+    """The sweeper sent these again: a queued one waits another `stuck_after_s` before the next resend."""
+    if upload_ids:
+        db.execute(
+            update(Upload)
+            .where(Upload.id.in_(upload_ids), Upload.status == UploadStatus.QUEUED)
+            .values(updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def mass_in_force(db: Session, *, user_id: uuid.UUID, when: datetime | None) -> float | None:

@@ -15,9 +15,11 @@ from workers import repository as repo
 def stuck_upload_ids(settings: Settings) -> list[uuid.UUID]:
     now = utcnow()
     with unit_of_work() as uow:
-        return repo.stuck_uploads(
+        ids = repo.stuck_uploads(
             uow.session, older_than=now - timedelta(seconds=settings.stuck_after_s), now=now
         )
+        repo.mark_resent(uow.session, ids, now=now)  # a long backlog is not resent at every sweep
+        return ids
 
 
 def relay_outbox(settings: Settings) -> int:
