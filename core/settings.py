@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     max_upload_bytes: int = 25 * 1024 * 1024
+    # Request limits (429 + Retry-After; `limits` notation: "100/minute"). Counted in Redis so they hold
+    # across API processes: this URL, else the broker's Redis, else in memory. rate_limits_enabled=false
+    # only for load tests.
+    rate_limit_storage_url: str | None = None
+    rate_limit_per_address: str = "600/minute"
+    rate_limit_per_token: str = "300/minute"  # noqa: S105 - a rate, not a secret
+    rate_limit_uploads_per_token: str = "100/minute"  # noqa: S105
+    rate_limits_enabled: bool = True
+    # Uploads of one user waiting for a worker (queued or processing); more answer 429.
+    max_waiting_uploads_per_user: int = 100
     # Request line plus headers (uvicorn/h11 buffer); longer ones are dropped by the server.
     max_request_head_bytes: int = 256 * 1024
     # Hard cap on a decompressed .fit.gz (a 100 KB gzip can expand to gigabytes).
@@ -109,6 +119,14 @@ class Settings(BaseSettings):
     relay_backoff_cap_s: float = 3600.0
     relay_max_attempts: int = 10
     relay_lock_s: float = 120.0
+
+    @field_validator("rate_limit_per_address", "rate_limit_per_token", "rate_limit_uploads_per_token")
+    @classmethod
+    def _rate(cls, v: str) -> str:
+        from limits import parse
+
+        parse(v)  # "100/minute", "5 per 2 minutes"; a typo fails at start, not at the first request
+        return v
 
     @field_validator("public_base_url")
     @classmethod

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 
+from ingest.ratelimit import RateLimitMiddleware
 from ingest.routes import router
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ def create_app() -> FastAPI:
         description="Upload workout FIT files; get exertion, fluid and sodium loss, and cramp-risk alerts.",
     )
     app.include_router(router)
+    app.add_middleware(RateLimitMiddleware)
 
     @app.exception_handler(OperationalError)
     async def _database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:

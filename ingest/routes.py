@@ -158,6 +158,8 @@ async def create_upload(
     becomes its own upload, listed under `entries`.
     """
     settings = get_settings()
+    cap = settings.max_waiting_uploads_per_user
+    await run_in_threadpool(service.check_waiting_uploads, user_id=user.id, cap=cap)
     received = await receive_upload(
         request, cap=settings.max_upload_bytes, incoming_dir=settings.effective_raw_dir / ".incoming"
     )

@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from fastapi import HTTPException, status
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,25 @@ def create_user(db: Session, *, email: str, display_name: str | None = None) -> 
     db.add(Profile(user=user))
     db.flush()
     return user, token
+
+
+def check_waiting_uploads(*, user_id: uuid.UUID, cap: int) -> None:
+    """429 when the user already has `cap` uploads waiting for a worker: one user cannot fill the queue."""
+    with unit_of_work() as uow:
+        waiting = uow.session.scalar(
+            select(func.count())
+            .select_from(Upload)
+            .where(
+                Upload.user_id == user_id, Upload.status.in_([UploadStatus.QUEUED, UploadStatus.PROCESSING])
+            )
+        )
+    if (waiting or 0) >= cap:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"you have {waiting} uploads waiting to be analysed (at most {cap}); "
+            "try again when some are done",
+            headers={"Retry-After": "30"},
+        )
 
 
 def enqueue_processing(upload_id: uuid.UUID) -> None:

@@ -46,6 +46,9 @@ def isolated_env(mp: pytest.MonkeyPatch, var_dir: Path, **values: str) -> Iterat
         if key.startswith("SWEATSYNC_") and key != "SWEATSYNC_TEST_POSTGRES_URL":
             mp.delenv(key)
     mp.setenv("SWEATSYNC_VAR_DIR", str(var_dir))
+    # The session's shared Redis would add up every test's requests from 127.0.0.1; tests of the limits
+    # turn them on (rate_limits_enabled="true") with counters of their own.
+    mp.setenv("SWEATSYNC_RATE_LIMITS_ENABLED", "false")
     for key, value in values.items():
         mp.setenv(f"SWEATSYNC_{key.upper()}", value)
     reset_settings_cache()
