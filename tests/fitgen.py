@@ -284,7 +284,7 @@ def _raw(field: F, value: Any, key: str) -> Any:
     return round((value + field.offset) * field.scale)
 
 
-def _encode_value(base: str, raw: Any) -> tuple[bytes, int]:
+def _encode_value(base: str, raw: Any, endian: str = "<") -> tuple[bytes, int]:
     """(bytes, size) of one field value; tuples are arrays, bytes are byte arrays, strings NUL-terminated."""
     _num, code, invalid = BASE_TYPES[base]
     if base == "string":
@@ -294,24 +294,28 @@ def _encode_value(base: str, raw: Any) -> tuple[bytes, int]:
     if isinstance(raw, bytes | bytearray):
         return bytes(raw), len(raw)
     values = raw if isinstance(raw, tuple | list) else (raw,)
-    out = b"".join(struct.pack("<" + code, invalid if v is None else v) for v in values)
+    out = b"".join(struct.pack(endian + code, invalid if v is None else v) for v in values)
     return out, len(out)
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, big_endian: bool = False) -> None:
+        self.endian = ">" if big_endian else "<"
         self.body = bytearray()
         self._layouts: dict[int, tuple[Any, ...]] = {}
         self._locals: dict[tuple[Any, ...], int] = {}
         self._next_local = 0
         self.dev: dict[str, tuple[int, int, DevField]] = {}  # name -> (dev index, field number, spec)
 
-    def _local_for(self, layout: tuple[Any, ...]) -> tuple[int, bool]:
-        local = self._locals.get(layout)
+    def _local_for(self, layout: tuple[Any, ...], fixed: int | None = None) -> tuple[int, bool]:
+        local = self._locals.get(layout) if fixed is None else fixed
         if local is not None and self._layouts.get(local) == layout:
             return local, False
-        local = self._next_local
-        self._next_local = (self._next_local + 1) % 16
+        if fixed is not None:
+            local = fixed
+        else:
+            local = self._next_local
+            self._next_local = (self._next_local + 1) % 16
         old = self._layouts.get(local)
         if old is not None:
             self._locals.pop(old, None)
@@ -320,8 +324,16 @@ class _Writer:
         return local, True
 
     def write(
-        self, name: str | int, values: dict[str, Any], dev_values: dict[str, Any] | None = None
+        self,
+        name: str | int,
+        values: dict[str, Any],
+        dev_values: dict[str, Any] | None = None,
+        time_offset: int | None = None,
     ) -> None:
+        """One data message (and its definition when the layout changes). `time_offset`: write a
+        compressed-timestamp header with these 5 bits instead (the values then hold no timestamp); such
+        messages use local type 3, as compressed headers only reach local types 0-3."""
+        endian = self.endian
         if isinstance(name, int):
             mesg_num, spec = name, {}
         else:
@@ -334,24 +346,24 @@ class _Writer:
             else:
                 field = spec[key]
                 raw = _raw(field, value, key)
-            data, size = _encode_value(field.base, raw)
+            data, size = _encode_value(field.base, raw, endian)
             fields.append((field.num, size, BASE_TYPES[field.base][0], data))
         dev_fields: list[tuple[int, int, int, bytes]] = []
         for key, value in (dev_values or {}).items():
             index, number, dspec = self.dev[key]
             raw = value if value is None or dspec.scale is None else round(value * dspec.scale)
-            data, size = _encode_value(dspec.base, raw)
+            data, size = _encode_value(dspec.base, raw, endian)
             dev_fields.append((number, size, index, data))
         layout = (
             mesg_num,
             tuple((n, s, b) for n, s, b, _ in fields),
             tuple((n, s, i) for n, s, i, _ in dev_fields),
         )
-        local, new = self._local_for(layout)
+        local, new = self._local_for(layout, None if time_offset is None else 3)
         if new:
             header = 0x40 | local | (0x20 if dev_fields else 0)
-            definition = bytearray([header, 0, 0])
-            definition += struct.pack("<HB", mesg_num, len(fields))
+            definition = bytearray([header, 0, 1 if endian == ">" else 0])
+            definition += struct.pack(endian + "HB", mesg_num, len(fields))
             for num, size, base, _ in fields:
                 definition += bytes([num, size, base])
             if dev_fields:
@@ -359,7 +371,7 @@ class _Writer:
                 for num, size, index, _ in dev_fields:
                     definition += bytes([num, size, index])
             self.body += definition
-        self.body.append(local)
+        self.body.append(local if time_offset is None else 0x80 | local << 5 | (time_offset & 0x1F))
         for *_, data in fields:
             self.body += data
         for *_, data in dev_fields:
@@ -426,6 +438,8 @@ def build_fit(
     manufacturer: str | int = "development",
     product: int = 1,
     serial_number: int | None = 12345,
+    big_endian: bool = False,
+    compressed_timestamps: bool = False,
 ) -> bytes:
     """A complete FIT file.
 
@@ -435,8 +449,11 @@ def build_fit(
     sessions: several sessions instead (multisport); each needs its own start_time/total_elapsed_time/sport.
     pauses: (stop, start) offsets in seconds written as timer stop_all/start events.
     extra_messages: (message name or number, fields) written after the profile messages, before the records.
+    big_endian: every definition big endian (architecture 1), and the values written so.
+    compressed_timestamps: records less than 32 s after the last full timestamp get a compressed-timestamp
+      header (5-bit offset) instead of a timestamp field, as FR70-era devices write them.
     """
-    w = _Writer()
+    w = _Writer(big_endian)
     if file_type is not None:  # None: no file_id at all (like the hr-only files chained after a swim)
         file_id: dict[str, Any] = {
             "type": file_type,
@@ -463,13 +480,20 @@ def build_fit(
         [(start + timedelta(seconds=stop), "stop_all") for stop, _ in pauses]
         + [(start + timedelta(seconds=resume), "start") for _, resume in pauses]
     )
+    last_full: int | None = None  # what a decoder's compressed-timestamp accumulator holds
     for record in records:
         when = _when(start, record)
         while events and events[0][0] <= when:
             at, event_type = events.pop(0)
             w.write("event", {"timestamp": at, "event": "timer", "event_type": event_type})
+            last_full = fit_seconds(at)
         values = {k: v for k, v in record.items() if k not in ("t", "dev", "timestamp")}
-        w.write("record", {"timestamp": when, **values}, record.get("dev"))
+        seconds = None if when is None else fit_seconds(when)
+        if compressed_timestamps and None not in (seconds, last_full) and 0 <= seconds - last_full < 32:  # type: ignore[operator]
+            w.write("record", values, record.get("dev"), time_offset=seconds)
+        else:
+            w.write("record", {"timestamp": when, **values}, record.get("dev"))
+        last_full = seconds if seconds is not None else last_full
     for at, event_type in events:
         w.write("event", {"timestamp": at, "event": "timer", "event_type": event_type})
     end = _when(start, records[-1]) if records else start

@@ -8,10 +8,12 @@ Public API::
 
 Everything is pure (no I/O besides what it is given) and every reason is written for the athlete.
 
-Decoders: fitparse (the design card's choice) decodes every segment first; fitdecode reads the segments
-fitparse cannot (COROS misaligned field sizes, ...). `Activity.decoder` and `ParseResult.decoder` say which
-one produced the data ("fitparse+fitdecode" on the result when segments differ). Any exception from a decoder
-is treated as a fact about the file.
+Decoders: the numpy fast path (`fast`: records column-wise with numpy, the other messages with fitparse)
+decodes every segment first; what it declines (logged with the reason) goes to fitparse, the reference, and
+fitdecode reads the segments fitparse cannot (COROS misaligned field sizes, ...). `Activity.decoder` and
+`ParseResult.decoder` say which one produced the data ("numpy", "fitparse", "fitdecode"; joined with "+" on
+the result when segments differ); `parse_fit(data, fast=False)` is the reference path alone. Any exception
+from a decoder is treated as a fact about the file.
 
 Activities:
 
@@ -37,8 +39,8 @@ warning in plain words). A file CRC mismatch keeps the data with a warning. Fewe
 a shorter-than-a-minute activity is kept with a warning (the sample corpus has valid 13 s files). Records
 whose time goes backwards, or jumps by days (a corrupt timestamp), are dropped with a warning.
 
-Modules: `framing` (sniffing, chained segments, structural scan and repair, CRC), `decoders` (fitparse and
-fitdecode to one neutral message stream), `collect` (messages to columns), `build` (activities), `parse`
+Modules: `framing` (sniffing, chained segments, structural scan and repair, CRC), `fast` (the numpy path),
+`decoders` (fitparse and fitdecode to one neutral message stream), `collect` (messages to columns), `build` (activities), `parse`
 (the orchestration and the verdict), `intake` (capped gzip).
 """
 

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 # Global message numbers.
 FILE_ID = 0
 USER_PROFILE = 3
@@ -113,8 +115,10 @@ class SegmentData:
         self.dev_fields: dict[tuple[int, int], DevField] = {}
         self._dev_roles: dict[tuple[int, int], str] = {}
         self.untimed_records = 0
-        self.ts: list[Any] = []
-        self.columns: dict[str, list[Any]] = {name: [] for name in (*RECORD_FIELDS, *DEV_ROLES)}
+        self.ts: Any = []  # FIT seconds: a list of ints, or a float64 array from add_records
+        self.columns: dict[str, Any] = {  # lists, or float64 arrays from add_records
+            name: [] for name in (*RECORD_FIELDS, *DEV_ROLES)
+        }
         self._handlers = {
             FILE_ID: self.file_ids.append,
             SPORT: self.sports.append,
@@ -131,6 +135,21 @@ class SegmentData:
     @property
     def records(self) -> int:
         return len(self.ts)
+
+    @property
+    def dev_roles(self) -> dict[tuple[int, int], str]:
+        """Developer fields (developer index, field number) that feed a record channel, by role."""
+        return self._dev_roles
+
+    def add_records(self, ts: np.ndarray, columns: dict[str, np.ndarray], untimed: int) -> None:
+        """Record columns decoded in bulk (the fast path): the same values `message` would have appended,
+        as float64 arrays with NaN for a missing value. Only for a segment whose records all come this way."""
+        if len(self.ts):
+            raise ValueError("records were already collected one by one")
+        self.ts = ts
+        self.columns = {name: columns[name] for name in self.columns}
+        self.untimed_records += untimed
+        self.messages += int(ts.size) + untimed
 
     def message(self, mesg_num: int, fields: dict[int, Any], dev: dict[tuple[int, int], Any] | None) -> None:
         self.messages += 1

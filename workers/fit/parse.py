@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from workers.activity import FitRejected, ParseResult
 from workers.fit.build import FILE_KIND_WORDS, FileContext, SegmentResult, build_activities, file_type_name
 from workers.fit.collect import SegmentData
 from workers.fit.decoders import decode_with_fitdecode, decode_with_fitparse
+from workers.fit.fast import DECODER_NAME as FAST_DECODER
+from workers.fit.fast import decode_fast
 from workers.fit.framing import MAX_SEGMENTS, UNFINISHED, Segment, split_segments
+
+log = logging.getLogger(__name__)
 
 MIN_RECORDS = 10
 SHORT_ACTIVITY_S = 60.0
@@ -17,8 +23,19 @@ def _describe(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
-def decode_segment(seg: Segment) -> SegmentResult:
-    """fitparse first; fitdecode when fitparse cannot read the segment; the better of the two if both fail."""
+def decode_segment(seg: Segment, fast: bool = True) -> SegmentResult:
+    """The numpy fast path first; fitparse for what it declines (logged with the reason); fitdecode when
+    fitparse cannot read the segment; the better of the two if both fail. `fast=False` is the reference."""
+    if fast:
+        quick = SegmentData()
+        try:
+            decode_fast(seg.payload, quick)
+        except Exception as exc:  # Declined, or the file's own fault: the reference path decides
+            log.info("fast FIT decoder declined segment %d (%s); decoding it with fitparse", seg.index, exc)
+        else:
+            return SegmentResult(
+                seg.index, seg.offset, quick, FAST_DECODER, seg.partial, list(seg.warnings), seg.fault
+            )
     primary = SegmentData()
     try:
         decode_with_fitparse(seg.payload, primary)
@@ -87,11 +104,13 @@ def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def parse_fit(data: bytes) -> ParseResult:
-    """Parse an upload (one FIT file or several chained) into activities, or raise FitRejected."""
+def parse_fit(data: bytes, fast: bool = True) -> ParseResult:
+    """Parse an upload (one FIT file or several chained) into activities, or raise FitRejected.
+
+    `fast=False` decodes with fitparse alone: the reference the fast path is compared against."""
     data = bytes(data)
     segments, file_warnings = split_segments(data)
-    results = [decode_segment(seg) for seg in segments]
+    results = [decode_segment(seg, fast) for seg in segments]
     ctx = FileContext(results, file_warnings)
     activities, unused = build_activities(ctx)
     if not activities:

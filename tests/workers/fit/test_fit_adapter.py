@@ -70,7 +70,7 @@ def test_it_reads_every_channel_back_in_profile_units() -> None:
     assert activity.t[0] == 0 and activity.t[-1] == 300 and np.all(np.diff(activity.t) >= 0)
     assert activity.start_time == DEFAULT_START and activity.start_time.tzinfo is UTC
     assert (activity.sport, activity.sub_sport, activity.indoor) == ("running", "trail", False)
-    assert activity.decoder == "fitparse" and not activity.partial
+    assert activity.decoder == "numpy" and not activity.partial
 
 
 def test_it_falls_back_to_the_legacy_speed_and_altitude_fields() -> None:
@@ -459,7 +459,7 @@ def test_it_skips_zero_size_field_definitions() -> None:
     for record in records:
         record[201] = ("float32", b"")  # TrainingPeaks Virtual writes such empty fields
     activity = only(build_fit(records))
-    assert activity.t.size == 301 and activity.decoder == "fitparse"
+    assert activity.t.size == 301 and activity.decoder == "numpy"
     assert any("empty field definition" in w for w in activity.warnings)
 
 

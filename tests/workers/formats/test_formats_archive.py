@@ -102,7 +102,7 @@ def test_each_file_of_a_mixed_archive_gets_its_own_outcome() -> None:
 def test_readable_entries_parse_like_single_uploads() -> None:
     entries = expand_zip(make_zip([("a/run.fit", FIT), ("b/ride.gpx.gz", gzip.compress(gpx()))]))
     results = [parse_any(e.data, e.kind, max_decompressed=10 * MB) for e in entries if e.data is not None]
-    assert [r.decoder for r in results] == ["fitparse", "gpx:gpxpy"]
+    assert [r.decoder for r in results] == ["numpy", "gpx:gpxpy"]
     assert results[0].activities[0].channels["heart_rate"][0] == 141
 
 

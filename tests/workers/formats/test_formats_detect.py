@@ -173,7 +173,7 @@ def test_parse_any_reads_a_gzipped_tcx() -> None:
 
 
 def test_parse_any_reads_fit_gpx_and_their_gzip_forms() -> None:
-    for data, decoder in ((FIT, "fitparse"), (gpx(), "gpx:gpxpy")):
+    for data, decoder in ((FIT, "numpy"), (gpx(), "gpx:gpxpy")):
         for payload in (data, gzip.compress(data)):
             result = parse_any(payload, sniff_kind(payload, None), max_decompressed=10 << 20)
             assert result.decoder == decoder and len(result.activities) == 1
