@@ -40,8 +40,8 @@ a shorter-than-a-minute activity is kept with a warning (the sample corpus has v
 whose time goes backwards, or jumps by days (a corrupt timestamp), are dropped with a warning.
 
 Modules: `framing` (sniffing, chained segments, structural scan and repair, CRC), `fast` (the numpy path),
-`decoders` (fitparse and fitdecode to one neutral message stream), `collect` (messages to columns), `build` (activities), `parse`
-(the orchestration and the verdict), `intake` (capped gzip).
+`decoders` (fitparse and fitdecode to one neutral message stream), `collect` (messages to columns), `build`
+(activities), `parse` (the orchestration and the verdict), `intake` (capped gzip).
 """
 
 from workers.fit.framing import sniff_fit_header
