@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from alerts.events import as_utc, combine
 from alerts.recommend import recommend
 from alerts.risk import TIERS, RiskContext, score_risk
 
@@ -37,6 +38,7 @@ class AlertPolicy:
     min_tier: str = "high"
     opted_out: bool = False
     already_alerted: bool = False  # another session of the same event has its email already
+    dry_run: bool = False  # `sweatsync analyze`: say what the service would do; nothing is sent
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,13 @@ class Assessment:
     recommendations: dict[str, Any]
     alert: dict[str, Any]
 
+    def as_json(self) -> dict[str, Any]:
+        """The session JSON's `risk`, `recommendations` and `alert` parts."""
+        return {"risk": self.risk, "recommendations": self.recommendations, "alert": self.alert}
+
     @property
     def send(self) -> bool:
-        return self.alert["status"] == QUEUED
+        return bool(self.alert["send"])
 
 
 def _tier_words(tier: str) -> str:
@@ -57,10 +63,11 @@ def _tier_words(tier: str) -> str:
 def alert_decision(*, tier: str, ended_at: datetime | None, policy: AlertPolicy) -> dict[str, Any]:
     """{"status", "send", "reason"}: whether this session (event) gets an "act now" email, and why not."""
     profile = f"This session has {_tier_words(tier)} cramp-risk profile"
+    none_sent = "no email would be sent" if policy.dry_run else "none was sent"
     if policy.min_tier not in TIERS or tier not in TIERS:
         raise ValueError(f"tiers are {TIERS}, got {tier!r} / {policy.min_tier!r}")
     if TIERS.index(tier) < TIERS.index(policy.min_tier):
-        reason = f"{profile}; you get emails for {policy.min_tier} only, so none was sent."
+        reason = f"{profile}; you get emails for {policy.min_tier} only, so {none_sent}."
         if tier == "moderate":
             reason += " " + PREFERENCES_HINT
         return {"status": BELOW_TIER, "send": False, "reason": reason}
@@ -77,7 +84,10 @@ def alert_decision(*, tier: str, ended_at: datetime | None, policy: AlertPolicy)
             "advice to act now would come too late, so it is listed here and not emailed."
         )
         return {"status": NOT_DUE, "send": False, "reason": reason}
-    return {"status": QUEUED, "send": True, "reason": f"{profile}; an email with advice was sent."}
+    sent = "an email with advice was sent"
+    if policy.dry_run:
+        sent = "the service would email you this advice now"
+    return {"status": QUEUED, "send": not policy.dry_run, "reason": f"{profile}; {sent}."}
 
 
 def assess(
@@ -85,7 +95,7 @@ def assess(
     context: RiskContext,
     policy: AlertPolicy,
     *,
-    ended_at: datetime | None,
+    ended_at: datetime | None = None,
     units: str = "metric",
 ) -> Assessment:
     """Score, advise and decide on one session JSON, or one event's combined JSON (alerts.events.combine)."""
@@ -93,3 +103,33 @@ def assess(
     recommendations = recommend(result, risk, units=units)
     decision = alert_decision(tier=risk["tier"], ended_at=ended_at, policy=policy)
     return Assessment(risk=risk, recommendations=recommendations, alert=decision)
+
+
+def _ended_at(leg: Mapping[str, Any]) -> datetime | None:
+    raw, duration = leg.get("start_time"), leg.get("duration_s")
+    if not isinstance(raw, str):
+        return None
+    try:
+        start = as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+    seconds = float(duration) if isinstance(duration, int | float) else 0.0
+    return start + timedelta(seconds=seconds) if start is not None else None
+
+
+@dataclass(frozen=True)
+class EventAssessment:
+    assessment: Assessment
+    combined: dict[str, Any]  # the event as one session JSON (the one leg itself for a single session)
+    ended_at: datetime | None
+
+
+def assess_event(
+    legs: list[Mapping[str, Any]], context: RiskContext, policy: AlertPolicy, *, units: str = "metric"
+) -> EventAssessment:
+    """Assess the legs of one event (in time order) as one: the pipeline's, the CLI's and recompute's call."""
+    ends = [end for end in (_ended_at(leg) for leg in legs) if end is not None]
+    ended_at = max(ends) if ends else None
+    combined = combine(legs, ended_at=ended_at)
+    result = assess(combined, context, policy, ended_at=ended_at, units=units)
+    return EventAssessment(result, combined, ended_at)

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.assess import AlertPolicy, assess
+from alerts.assess import AlertPolicy, assess_event
 from alerts.dedup import CRAMP_RISK, cramp_risk_key
-from alerts.events import EVENT_GAP, Span, combine, event_containing, span_of
+from alerts.events import EVENT_GAP, Span, event_containing, span_of
 from alerts.outbox import enqueue_cramp_alert, enqueue_webhook
 from alerts.risk import RiskContext, history_entry
 from core.models import AlertOutbox, CrampReport, Profile, User, WorkoutSession
@@ -124,11 +124,7 @@ def _assess_event(
 ) -> bool:
     """Score and advise on the event as one; store the outcome on every leg; queue its one email if due."""
     settings = get_settings()
-    spans = [_span(ws) for ws in legs]
-    ends = [s.end for s in spans if s.end is not None]
-    ended_at = max(ends) if ends else None
     ids = [ws.id for ws in legs]
-    combined = combine([dict(ws.metrics or {}) for ws in legs], ended_at=ended_at)
     policy = AlertPolicy(
         now=now,
         window_h=settings.alert_window_h,
@@ -138,7 +134,8 @@ def _assess_event(
     )
     context = risk_context(db, profile=profile, ws=legs[0], exclude=frozenset(ids))
     units = user.units or "metric"
-    assessment = assess(combined, context, policy, ended_at=ended_at, units=units)
+    done = assess_event([dict(ws.metrics or {}) for ws in legs], context, policy, units=units)
+    assessment, combined = done.assessment, done.combined
     anchor = legs[0]
     event = None
     if len(legs) > 1:

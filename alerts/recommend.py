@@ -229,8 +229,9 @@ def recommend(
     """Recommendations for one session JSON and its risk result (science.md §5 and §10.7).
 
     Returns {"fluid_l", "fluid_window_h", "fluid_mode", "sodium_mg", "sodium_during_mg_per_h",
-    "overdrinking_warning", "heat_guidance", "eah_block", "messages"}. `units` only changes how volumes and
-    temperatures are written in the messages, never the numbers.
+    "overdrinking_warning", "heat_guidance", "eah_block", "notices", "messages"}: `notices` say what
+    is wrong with the recording (partial file, implausible data) and come first wherever it is shown.
+    `units` only changes how volumes and temperatures are written in the messages, never the numbers.
     """
     fmt.check_units(units)
     f = advice_facts(session)
@@ -238,9 +239,8 @@ def recommend(
     sodium_mg, sodium_msgs = _sodium(f, overdrinking)
     during, future_msgs = _future(f, risk)
     heat = _heat(f, units)
+    notices = [*([PARTIAL] if f.partial else []), *_why_withheld(f)]
     messages = [
-        *([PARTIAL] if f.partial else []),
-        *_why_withheld(f),
         *fluid_msgs,
         *sodium_msgs,
         *([heat] if heat else []),
@@ -258,5 +258,6 @@ def recommend(
         "overdrinking_warning": overdrinking,
         "heat_guidance": heat,
         "eah_block": EAH_BLOCK,
+        "notices": notices,
         "messages": messages,
     }

@@ -25,7 +25,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from alerts import fmt
 from alerts.chart import chart_series
-from alerts.recommend import recommend
 from alerts.risk import MAX_SCORE
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -279,7 +278,7 @@ def render_cramp_alert(
     links: Mapping[str, str],
     units: str = "metric",
 ) -> dict[str, Any]:
-    """Render the cramp-risk email for one session JSON that already carries its `risk`.
+    """Render the cramp-risk email for one session JSON that already carries its `risk` and `recommendations`.
 
     `links` needs "unsubscribe" (the one-click POST URL of RFC 8058); "session", "profile",
     "preferences" and the "did you cramp?" pair "cramped" / "no_cramp" are shown when present.
@@ -296,12 +295,10 @@ def render_cramp_alert(
         raise ValueError("links['unsubscribe'] is required (List-Unsubscribe, RFC 8058)")
 
     stored = session.get("recommendations")
-    # The stored advice is what the athlete reads everywhere; compute only for a session never assessed.
-    recs = (
-        stored
-        if isinstance(stored, Mapping) and "messages" in stored
-        else recommend(session, risk, units=units)
-    )
+    if not isinstance(stored, Mapping) or "messages" not in stored:
+        raise ValueError("session JSON has no recommendations; assess it (alerts.assess) before rendering")
+    # The stored advice, word for word: the email says what the session JSON and the CLI say.
+    recs = {"notices": [], **stored}
     day, started = _when(session)
     duration_s = fmt.as_number(session.get("duration_s"))
     sport = SPORT_WORDS.get(str(session.get("sport") or "").lower(), "session")

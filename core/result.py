@@ -210,6 +210,7 @@ class Recommendations(Part):
     overdrinking_warning: bool | None = None
     heat_guidance: Any = None
     eah_block: Any = None
+    notices: list[str] = Field(default_factory=list)  # partial file, implausible recording: shown first
     messages: list[str] = Field(default_factory=list)
 
 

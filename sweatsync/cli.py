@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.result import SessionResult
+    from core.result import Recommendations, SessionResult
     from workers.activity import ParseResult
 
 
@@ -92,9 +92,8 @@ def parse_activity_file(path: Path) -> ParseResult:
 
 
 def analyze_file(args: argparse.Namespace) -> list[SessionResult]:
-    from alerts.recommend import recommend
-    from alerts.risk import RiskContext, score_risk
-    from core.result import Recommendations, Risk
+    from alerts.risk import RiskContext
+    from core.settings import get_settings
     from workers.physiology import analyze
     from workers.physiology.inputs import Athlete, Conditions
 
@@ -124,14 +123,19 @@ def analyze_file(args: argparse.Namespace) -> list[SessionResult]:
         sodium_24h_mg=0.0,
         measured_sweat_sodium_mmol_l=args.sweat_sodium,
     )
-    sessions = []
-    for activity in parsed.activities:
-        result = analyze(activity, athlete, conditions)
-        # the alert module still reads the stored JSON shape
-        risk = score_risk(result.to_json(), context)
-        result.risk = Risk.model_validate(risk)
-        result.recommendations = Recommendations.model_validate(recommend(result.to_json(), risk))
-        sessions.append(result)
+    from alerts.assess import AlertPolicy, assess_event
+    from core.result import Alert, Recommendations, Risk
+
+    sessions = [analyze(activity, athlete, conditions) for activity in parsed.activities]
+    if not sessions:
+        return sessions
+    # The legs of one file are one event (science.md §10.8): assessed once, as the service would.
+    policy = AlertPolicy(now=datetime.now(UTC), window_h=get_settings().alert_window_h, dry_run=True)
+    done = assess_event([s.to_json() for s in sessions], context, policy)
+    for result in sessions:
+        result.risk = Risk.model_validate(done.assessment.risk)
+        result.recommendations = Recommendations.model_validate(done.assessment.recommendations)
+        result.alert = Alert.model_validate(done.assessment.alert)
     return sessions
 
 
@@ -141,6 +145,26 @@ def _fmt(value: Any, unit: str = "", digits: int = 1) -> str:
     if isinstance(value, float):
         value = round(value, digits) if digits else round(value)
     return f"{value}{unit}"
+
+
+FLUID_LINES = {
+    "replace_rest": "fluid: replace the rest of your sweat loss after subtracting what you drank",
+    "too_large": "fluid: more than 3 L lost, drink to thirst with salty food and weigh yourself",
+    "covered": "no extra fluid",
+    "withheld": "fluid: drink to thirst (recording implausible, no volume)",
+}
+
+
+def _fluid_line(rec: Recommendations) -> str:
+    if rec.fluid_l and rec.fluid_window_h:
+        return f"up to {_fmt(rec.fluid_l, ' L', 1)} fluid over {rec.fluid_window_h} h"
+    return FLUID_LINES.get(rec.fluid_mode or "", "fluid: drink to thirst")
+
+
+def _sodium_line(rec: Recommendations) -> str:
+    if rec.sodium_mg is None:
+        return "sodium: salt your meal to taste"
+    return f"about {_fmt(rec.sodium_mg, ' mg', 0)} sodium"
 
 
 def format_summary(s: SessionResult) -> str:
@@ -176,10 +200,11 @@ def format_summary(s: SessionResult) -> str:
         f"  cramp-risk factors: score {risk.score}, {risk.tier}",
     ]
     lines += [f"    +{r.points} {r.reason}" for r in risk.reasons]
-    lines.append(
-        f"  replenish: up to {_fmt(rec.fluid_l, ' L', 2)} fluid, about {_fmt(rec.sodium_mg, ' mg', 0)} sodium"
-    )
+    lines.append(f"  replenish: {_fluid_line(rec)}, {_sodium_line(rec)}")
+    lines += [f"    ! {m}" for m in rec.notices]
     lines += [f"    - {m}" for m in rec.messages]
+    if s.alert is not None and s.alert.reason:
+        lines.append(f"  alert: {s.alert.reason}")
     if s.data_quality.reasons:
         lines += [f"  data quality: {r}" for r in s.data_quality.reasons]
     lines += [f"  assumed: {a.message}" for a in s.assumptions]

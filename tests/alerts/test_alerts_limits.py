@@ -152,7 +152,7 @@ def test_no_recommendation_ever_names_more_than_the_limits(session: dict[str, An
     risk = score_risk(session, RiskContext())
     rec = recommend(session, risk, units=units)
     fluid, sodium, quality = session["fluid"], session["sodium"], session["data_quality"]
-    text = " ".join(rec["messages"])
+    text = " ".join(rec["notices"] + rec["messages"])
     assert all(v <= limits.FLUID_MAX_PER_EMAIL_L for v in _numbers(LITRE_FIGURE, text)), text
     assert all(v <= limits.SODIUM_AFTER_MAX_MG for v in _numbers(MG_FIGURE, text)), text
     assert all(v <= limits.SODIUM_DURING_HIGH_MG_H for v in _numbers(MG_PER_HOUR, text)), text

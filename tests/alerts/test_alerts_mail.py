@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from alerts.assess import AlertPolicy, assess
 from alerts.dedup import cramp_risk_key
 from alerts.mail import (
     PERMANENT,
@@ -29,7 +30,7 @@ from alerts.mail import (
     message_id_for,
 )
 from alerts.render import render_cramp_alert
-from alerts.risk import RiskContext, score_risk
+from alerts.risk import RiskContext
 
 SESSION_ID = "5f1c7a52-3d0e-4c1e-9a57-2b8f0c6d9e41"
 SENDER = "sweatsync <alerts@sweatsync.test>"
@@ -112,7 +113,7 @@ def test_it_sets_from_to_subject_date_message_id_and_the_unsubscribe_headers() -
 
 def rendered(make_session: Callable[..., dict[str, Any]], **session: Any) -> dict[str, Any]:
     scored = make_session(**session)
-    scored["risk"] = score_risk(scored, RiskContext(cramp_history="recent"))
+    scored.update(assess(scored, RiskContext(cramp_history="recent"), AlertPolicy()).as_json())
     return render_cramp_alert(
         session=scored,
         user_email="ana@example.org",

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from alerts.assess import AlertPolicy, assess
 from alerts.dedup import CRAMP_RISK, cramp_risk_key
 from alerts.outbox import enqueue_alert, enqueue_cramp_alert
-from alerts.risk import RiskContext, score_risk
+from alerts.risk import RiskContext
 from core.db import unit_of_work
 from core.models import AlertOutbox, OutboxStatus, User
 
@@ -130,7 +131,7 @@ def test_it_enqueues_a_rendered_cramp_alert_only_when_the_user_wants_that_tier(
     user_id, session_id = seed_session(alert_min_tier=min_tier, alerts_opt_out=opted_out)
     # 2 h 30 min at 0.86: duration +1, intensity +2, sodium 3,128 mg +1, fluid 1.5% +0 = 4 before history.
     session_json = make_session(duration_s=9000.0, moving_time_s=9000.0, fluid={"body_mass_pct": 1.5})
-    session_json["risk"] = score_risk(session_json, RiskContext(cramp_history=history))
+    session_json.update(assess(session_json, RiskContext(cramp_history=history), AlertPolicy()).as_json())
     with unit_of_work(db_engine) as uow:
         user = uow.session.get(User, user_id)
         assert user is not None

@@ -21,12 +21,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from alerts.assess import AlertPolicy, assess
 from alerts.dedup import CRAMP_RISK, cramp_risk_key
 from alerts.mail import FileOutboxSender, SmtpSender
 from alerts.outbox import enqueue_alert
 from alerts.relay import RelayStats, relay_due, sender_from_settings
 from alerts.render import render_cramp_alert
-from alerts.risk import RiskContext, score_risk
+from alerts.risk import RiskContext
 from core.db import unit_of_work
 from core.models import AlertOutbox, OutboxStatus
 from core.settings import Settings, SmtpConfig
@@ -55,7 +56,7 @@ def payload_for(
     series: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     session = make_session(series=series) if series else make_session()
-    session["risk"] = score_risk(session, RiskContext(cramp_history="recent"))
+    session.update(assess(session, RiskContext(cramp_history="recent"), AlertPolicy()).as_json())
     return render_cramp_alert(
         session=session,
         user_email="ana@example.org",

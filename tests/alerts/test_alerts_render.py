@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from alerts.assess import AlertPolicy, assess
+from alerts.recommend import recommend
 from alerts.render import render_cramp_alert
-from alerts.risk import RiskContext, score_risk
+from alerts.risk import RiskContext
 
 GOLDEN = Path(__file__).parent / "golden"
 SESSION_ID = "5f1c7a52-3d0e-4c1e-9a57-2b8f0c6d9e41"
@@ -36,7 +38,7 @@ MakeSeries = Callable[..., dict[str, Any]]
 def metric_high_session(make_session: MakeSession, series: dict[str, Any] | None = None) -> dict[str, Any]:
     session = make_session(series=series) if series else make_session()
     ctx = RiskContext(cramp_history="recent", previous_28d=[(10000.0, 200.0)], sodium_24h_mg=1000.0)
-    session["risk"] = score_risk(session, ctx)
+    session.update(assess(session, ctx, AlertPolicy()).as_json())
     return session
 
 
@@ -67,7 +69,8 @@ def imperial_overdrinking_session(make_session: MakeSession) -> dict[str, Any]:
             "Air temperature assumed to be 20 °C (no weather data).",
         ],
     )
-    session["risk"] = score_risk(session, RiskContext(cramp_history="ever"))
+    assessed = assess(session, RiskContext(cramp_history="ever"), AlertPolicy(), units="imperial")
+    session.update(assessed.as_json())
     return session
 
 
@@ -274,7 +277,7 @@ def test_it_requires_an_unsubscribe_link_and_a_scored_session(make_session: Make
 
 def test_it_renders_a_sparse_session_and_says_which_figures_are_not_available() -> None:
     session: dict[str, Any] = {"duration_s": 5400.0, "power": None, "fluid": None, "sodium": None}
-    session["risk"] = score_risk(session, RiskContext(cramp_history="recent"))
+    session.update(assess(session, RiskContext(cramp_history="recent"), AlertPolicy()).as_json())
     payload = render_cramp_alert(
         session=session, user_email="x@example.org", display_name=None, session_id=SESSION_ID, links=LINKS
     )
@@ -334,7 +337,7 @@ def test_the_payload_keeps_the_series_to_draw_not_the_image(high: dict[str, Any]
 
 def test_a_session_without_a_series_renders_without_a_chart(make_session: MakeSession) -> None:
     session = make_session(series={"t_min": [], "heart_rate": None, "fluid_l": None})
-    session["risk"] = score_risk(session, RiskContext(cramp_history="recent"))
+    session.update(assess(session, RiskContext(cramp_history="recent"), AlertPolicy()).as_json())
     payload = render_cramp_alert(
         session=session, user_email="x@example.org", display_name=None, session_id=SESSION_ID, links=LINKS
     )
@@ -347,7 +350,7 @@ def test_the_alt_text_names_power_and_imperial_units_when_those_are_drawn(
     make_session: MakeSession, make_series: MakeSeries
 ) -> None:
     session = make_session(series=make_series(95, heart_rate=False))
-    session["risk"] = score_risk(session, RiskContext(cramp_history="recent"))
+    session.update(assess(session, RiskContext(cramp_history="recent"), AlertPolicy()).as_json())
     payload = render_cramp_alert(
         session=session,
         user_email="x@example.org",
@@ -375,6 +378,7 @@ def test_it_claims_a_rise_in_body_mass_only_when_a_weigh_in_measured_it() -> Non
             },
             "risk": {"score": 5, "tier": "high", "factors": {}, "reasons": []},
         }
+        session["recommendations"] = recommend(session, session["risk"])
         links = {"unsubscribe": "https://sweat.example.com/v1/links/u"}
         text = render_cramp_alert(
             session=session,
@@ -387,3 +391,50 @@ def test_it_claims_a_rise_in_body_mass_only_when_a_weigh_in_measured_it() -> Non
 
     assert "body mass rose" not in text_for("model")
     assert "body mass rose" in text_for("measured")
+
+
+def test_it_renders_the_stored_recommendations_word_for_word(make_session: MakeSession) -> None:
+    session = metric_high_session(make_session)
+    session["recommendations"] = {**session["recommendations"], "messages": ["Exactly this, as stored."]}
+    text = render_cramp_alert(
+        session=session, user_email="a@example.org", display_name=None, session_id=SESSION_ID, links=LINKS
+    )["text"]
+    assert "- Exactly this, as stored." in text and "Fluid: drink up to" not in text
+
+
+def test_it_refuses_a_session_that_was_never_assessed(make_session: MakeSession) -> None:
+    session = make_session()
+    session["risk"] = {"score": 5, "tier": "high", "factors": {}, "reasons": []}
+    with pytest.raises(ValueError, match="no recommendations"):
+        render_cramp_alert(
+            session=session, user_email="a@example.org", display_name=None, session_id=SESSION_ID, links=LINKS
+        )
+
+
+def test_a_partial_file_email_says_so_at_the_top(make_session: MakeSession) -> None:
+    session = make_session(partial=True)
+    session.update(assess(session, RiskContext(cramp_history="recent"), AlertPolicy()).as_json())
+    text = render_cramp_alert(
+        session=session, user_email="a@example.org", display_name=None, session_id=SESSION_ID, links=LINKS
+    )["text"]
+    flat = " ".join(text.split())
+    assert flat.index("NOTE: This file looks incomplete") < flat.index("YOUR SESSION")
+
+
+def test_every_high_email_carries_the_cramp_advice_of_science_10_9(high: dict[str, Any]) -> None:
+    flat = " ".join(high["text"].split())
+    for phrase in (
+        "exercise-associated muscle cramp is multifactorial",
+        "Neuromuscular fatigue",
+        "fluid and sodium loss may contribute",
+        "gently stretch the cramping muscle (calf, hamstrings or quadriceps)",
+        "Stretching your calves, quads and hamstrings before and after exercise is widely recommended",
+        "the evidence that it prevents cramps is limited",
+        "Bananas, spinach and whole grains",
+        "recovery nutrition",
+        "salty foods",
+        "frequent",
+        "severe",
+        "at rest or at night",
+    ):
+        assert phrase in flat, phrase

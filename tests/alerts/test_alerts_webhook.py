@@ -23,12 +23,13 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from alerts.assess import AlertPolicy, assess
 from alerts.dedup import CRAMP_RISK, WEBHOOK, cramp_risk_key, webhook_key
 from alerts.mail import PERMANENT, TRANSIENT, FileOutboxSender, SmtpSender
 from alerts.outbox import enqueue_alert, enqueue_webhook
 from alerts.relay import RelayStats, relay_due
 from alerts.render import render_cramp_alert
-from alerts.risk import RiskContext, score_risk
+from alerts.risk import RiskContext
 from alerts.webhook import (
     EVENT,
     WebhookError,
@@ -153,7 +154,7 @@ def loopback_sender(timeout_s: float = 5.0) -> WebhookSender:
 
 def scored(make_session: MakeSession, **overrides: Any) -> dict[str, Any]:
     session = make_session(**overrides)
-    session["risk"] = score_risk(session, RiskContext(cramp_history="recent"))
+    session.update(assess(session, RiskContext(cramp_history="recent"), AlertPolicy()).as_json())
     return session
 
 
@@ -467,7 +468,7 @@ def test_every_analysed_session_queues_one_webhook_whatever_its_tier_and_email_o
         webhook_url="https://hooks.example.com/sweatsync", webhook_secret=SECRET, alerts_opt_out=True
     )
     low = make_session(duration_s=1800.0, power=None, load=None, fluid={"body_mass_pct": 0.5})
-    low["risk"] = score_risk(low, RiskContext())
+    low.update(assess(low, RiskContext(), AlertPolicy()).as_json())
     low["series"] = {"t_min": [1.0, 2.0], "heart_rate": [120, 121]}
     assert low["risk"]["tier"] == "low"
     for attempt in range(2):  # a recomputation queues nothing new
