@@ -39,7 +39,7 @@ from ingest.schemas import (
     WeightIn,
     WeightOut,
 )
-from workers.activity import FitRejected
+from workers.activity import FileRejected
 from workers.formats.detect import sniff_kind
 
 router = APIRouter(prefix="/v1")
@@ -166,7 +166,7 @@ async def create_upload(
     try:
         try:
             kind = sniff_kind(received.head, received.filename)
-        except FitRejected as e:
+        except FileRejected as e:
             raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, e.reason) from None
         stored = await run_in_threadpool(
             service.store_upload,

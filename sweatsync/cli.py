@@ -81,13 +81,13 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 def parse_activity_file(path: Path) -> ParseResult:
     """A FIT, TCX or GPX file (each also gzipped), read as the service reads an upload."""
     from core.settings import get_settings
-    from workers.activity import FitRejected
+    from workers.activity import FileRejected
     from workers.formats.detect import SNIFF_BYTES, parse_any, sniff_kind
 
     data = path.read_bytes()
     kind = sniff_kind(data[:SNIFF_BYTES], path.name)
     if kind == "zip":
-        raise FitRejected("analyze reads one activity file; unzip the archive first (or upload it)")
+        raise FileRejected("analyze reads one activity file; unzip the archive first (or upload it)")
     return parse_any(data, kind, max_decompressed=get_settings().max_decompressed_bytes)
 
 
@@ -213,11 +213,11 @@ def format_summary(s: SessionResult) -> str:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from workers.activity import FitRejected
+    from workers.activity import FileRejected
 
     try:
         sessions = analyze_file(args)
-    except FitRejected as e:
+    except FileRejected as e:
         print(f"cannot analyse {args.file}: {e.reason}", file=sys.stderr)
         return 2
     if args.json:

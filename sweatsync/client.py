@@ -19,11 +19,13 @@ from typing import Any
 
 import httpx
 
+from workers.formats.table import EXTENSIONS
+
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
-# What the folder scanners pick up. Only FIT (and gzip-compressed FIT) is analysed today; the others are
-# sent as they are so the server's answer (a 415 with the reason) is shown rather than guessed here.
-ACTIVITY_SUFFIXES = (".fit", ".fit.gz", ".tcx", ".tcx.gz", ".gpx", ".gpx.gz", ".zip")
+# What the folder scanners pick up: every format the server accepts, so a new row in the table is sent
+# too; the server sniffs the bytes and answers 415 with a reason for anything else.
+ACTIVITY_SUFFIXES = EXTENSIONS  # the one table of formats (workers/formats/table.py)
 
 # Outcomes
 ACCEPTED = "accepted"  # 202, not waited for

@@ -33,7 +33,7 @@ import threading
 import time
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +52,7 @@ from sweatsync.client import (
     default_token,
     is_activity_file,
 )
+from workers.formats.table import format_of_name
 
 log = logging.getLogger("sweatsync.watch")
 
@@ -184,18 +185,23 @@ def completeness(path: Path, data: bytes) -> str | None:
     """None when the file looks completely written, else why not (shown in the log)."""
     if not data:
         return "empty so far"
-    name = path.name.lower()
-    if name.endswith(".gz"):
+    found = format_of_name(path.name)
+    if found is None:
+        return None
+    fmt, gzipped = found
+    if gzipped:
         return gzip_completeness(data)
-    if name.endswith(".fit"):
-        return fit_completeness(data)
-    if name.endswith(".zip"):
-        return zip_completeness(path)
-    if name.endswith(".tcx"):
-        return xml_completeness(data, "trainingcenterdatabase")
-    if name.endswith(".gpx"):
-        return xml_completeness(data, "gpx")
-    return None
+    if fmt.xml_root:
+        return xml_completeness(data, fmt.xml_root.lower())
+    check = _COMPLETE_BY_KIND.get(fmt.kind)
+    return check(path, data) if check else None
+
+
+# Binary formats each have their own end marker; XML formats close their root element (see the table).
+_COMPLETE_BY_KIND: dict[str, Callable[[Path, bytes], str | None]] = {
+    "fit": lambda _path, data: fit_completeness(data),
+    "zip": lambda path, _data: zip_completeness(path),
+}
 
 
 # -- what was sent: the state file ---------------------------------------------------------------------

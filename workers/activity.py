@@ -90,13 +90,17 @@ def readable_reason(reason: object) -> str:
     return text or "the file could not be read"
 
 
-class FitRejected(Exception):
-    """The file cannot become a session. `reason` is written for the athlete, not a developer (and made
-    readable here, whatever a decoder put in it)."""
+class FileRejected(Exception):
+    """A file of any format (FIT, TCX, GPX, gzip, zip, or none of them) cannot become a session. `reason` is
+    written for the athlete, not a developer (and made readable here, whatever a parser put in it)."""
 
     def __init__(self, reason: str) -> None:
         self.reason = readable_reason(reason)
         super().__init__(self.reason)
+
+
+class FitRejected(FileRejected):
+    """A FIT file cannot become a session (raised by the FIT decoder, workers.fit)."""
 
 
 @dataclass

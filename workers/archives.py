@@ -17,7 +17,7 @@ from core.models import Upload, UploadStatus
 from core.settings import Settings
 from core.storage import raw_path
 from workers import repository as repo
-from workers.activity import FitRejected
+from workers.activity import FileRejected
 from workers.formats.archive import ZipEntry, expand_zip
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def expand_archive(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
             max_entry_bytes=settings.max_upload_bytes,
             max_total_bytes=settings.max_decompressed_bytes,
         )
-    except FitRejected as rejected:
+    except FileRejected as rejected:
         with unit_of_work() as uow:
             repo.finish_upload(
                 uow.session, upload_id=upload_id, status=UploadStatus.FAILED, error=rejected.reason

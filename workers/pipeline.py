@@ -22,7 +22,7 @@ from core.settings import Settings
 from core.storage import raw_path
 from workers import archives
 from workers import repository as repo
-from workers.activity import Activity, FitRejected, ParseResult, readable_reason
+from workers.activity import Activity, FileRejected, ParseResult, readable_reason
 from workers.analysis import athlete_from_profile, conditions_from_overrides
 from workers.formats.detect import parse_any
 from workers.formats.fingerprint import activity_fingerprints
@@ -113,14 +113,14 @@ def _process_claimed(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
             return archives.expand_archive(upload_id, settings=settings)
         parsed = load_and_parse(settings, storage_key)
         return _store_sessions(upload_id, parsed, force=force)
-    except FitRejected as rejected:
+    except FileRejected as rejected:
         return _fail(upload_id, rejected.reason)
     except FileNotFoundError:
         return _fail(upload_id, "the stored file is missing")
     except OperationalError:
         raise  # the database is unavailable: the task retries with backoff
     except Exception:
-        # A bug of ours, not a fact about the file (decoder errors are FitRejected): record it and go on.
+        # A bug of ours, not a fact about the file (parser errors are FileRejected): record it and go on.
         log.exception("sweatsync.pipeline.internal_error upload_id=%s", upload_id)
         return _fail(upload_id, INTERNAL_ERROR)
 

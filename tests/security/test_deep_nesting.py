@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from support.hostile import deep_gpx, deep_tcx
-from workers.activity import FitRejected
+from workers.activity import FileRejected
 from workers.formats.gpx import parse_gpx
 from workers.formats.tcx import parse_tcx
 
@@ -38,7 +38,7 @@ def test_analyze_refuses_a_file_of_500000_nested_elements_instead_of_crashing(
 def test_the_readers_name_the_nesting_when_they_refuse_it(
     parse: Callable[[bytes], object], make: Callable[[int], bytes]
 ) -> None:
-    with pytest.raises(FitRejected, match="more than 64 levels deep"):
+    with pytest.raises(FileRejected, match="more than 64 levels deep"):
         parse(make(200))
 
 

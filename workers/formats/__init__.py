@@ -10,7 +10,7 @@ Public API (import from the modules; everything is pure: bytes in, no I/O)::
     fingerprint.activity_fingerprints(activity) -> dict
     fingerprint.is_same_activity(a, b, *, window_s=60) -> bool
 
-Every refusal is `workers.activity.FitRejected(reason)` with the reason written for the athlete.
+Every refusal is `workers.activity.FileRejected(reason)` with the reason written for the athlete.
 
 This module holds what the TCX and GPX readers share:
 
@@ -44,7 +44,7 @@ import defusedxml.ElementTree as safe_etree
 import numpy as np
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 
-from workers.activity import CHANNELS, Activity, FitRejected
+from workers.activity import CHANNELS, Activity, FileRejected
 from workers.fit.build import INDOOR_SUB_SPORTS, plausible_times
 
 MAX_POINTS = 500_000  # track points per file; a 24 h event at 1 Hz has 86,400
@@ -119,7 +119,7 @@ def iter_xml(data: bytes, what: str, root: str, max_elements: int) -> Iterator[t
             if first:
                 first = False
                 if local_name(elem.tag).lower() != root.lower():
-                    raise FitRejected(
+                    raise FileRejected(
                         f"this XML file is not a {what} file: its main element is <{local_name(elem.tag)}>"
                     )
             if event == "end":
@@ -128,25 +128,25 @@ def iter_xml(data: bytes, what: str, root: str, max_elements: int) -> Iterator[t
                 elements += 1
                 depth += 1
                 if depth > MAX_XML_DEPTH:
-                    raise FitRejected(
+                    raise FileRejected(
                         f"this {what} file nests its XML elements more than {MAX_XML_DEPTH} levels deep, "
                         "which no workout file does; it was refused"
                     )
                 if elements > max_elements:
-                    raise FitRejected(
+                    raise FileRejected(
                         f"this {what} file holds more than {max_elements:,} XML elements, far more than any "
                         "workout needs; it was refused"
                     )
             yield event, elem
     except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden, DefusedXmlException) as exc:
-        raise FitRejected(
+        raise FileRejected(
             f"this {what} file declares an XML document type (DOCTYPE) or entities, which workout files "
             "never need; it was refused because such declarations can hide entity bombs and references to "
             "other files"
         ) from exc
     except ParseError as exc:
         if first:
-            raise FitRejected(
+            raise FileRejected(
                 f"this {what} file is not readable XML ({_describe_parse_error(exc)}); it may be damaged"
             ) from exc
         raise
@@ -175,7 +175,7 @@ def decode_xml_text(data: bytes, what: str) -> str:
         codecs.lookup(encoding)
         text = body.decode(encoding)
     except (LookupError, UnicodeDecodeError) as exc:
-        raise FitRejected(f"this {what} file is not valid {encoding} text, as it claims to be") from exc
+        raise FileRejected(f"this {what} file is not valid {encoding} text, as it claims to be") from exc
     return text.lstrip("\ufeff")
 
 
@@ -469,8 +469,8 @@ def too_short_note(activities: list[Activity]) -> str | None:
     return None
 
 
-def points_over_cap(what: str, cap: int) -> FitRejected:
-    return FitRejected(
+def points_over_cap(what: str, cap: int) -> FileRejected:
+    return FileRejected(
         f"this {what} file holds more than {cap:,} track points, far more than any workout needs; "
         "it was refused"
     )

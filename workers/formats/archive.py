@@ -16,7 +16,7 @@ not recommended", "the file size limit should be considered after file decompres
   workout export seen (Garmin, Strava, Wahoo, phones, OS "compress" menus) uses deflate.
 * The number of entries is checked before anything is decompressed: from the end-of-central-directory
   record and the central directory itself (cheap, before zipfile builds its table of entries), then on
-  the files zipfile lists. More than `max_entries` files refuses the whole archive (FitRejected) with the
+  the files zipfile lists. More than `max_entries` files refuses the whole archive (FileRejected) with the
   count, so the athlete can split it.
 * Directories, `__MACOSX/` resource forks, dotfiles (`.DS_Store`, `._x`), `Thumbs.db` and `desktop.ini` are
   skipped silently (they do not count towards `max_entries`); every other entry is returned, readable or
@@ -40,7 +40,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
-from workers.activity import FitRejected
+from workers.activity import FileRejected
 from workers.fit.intake import human_size
 from workers.formats.detect import SNIFF_BYTES, ZIP_MAGIC, sniff_kind
 
@@ -117,8 +117,8 @@ def _declared_records(data: bytes) -> int | None:
     return max(total, data.count(_CENTRAL, start, at))
 
 
-def _too_many(count: int, max_entries: int, what: str = "files") -> FitRejected:
-    return FitRejected(
+def _too_many(count: int, max_entries: int, what: str = "files") -> FileRejected:
+    return FileRejected(
         f"the zip archive holds {count:,} {what}; at most {max_entries:,} workout files are accepted in one "
         "upload: split it into smaller archives"
     )
@@ -162,12 +162,12 @@ def expand_zip(
 ) -> list[ZipEntry]:
     """The files of a zip upload, in archive order, each readable (data, kind) or with its error.
 
-    FitRejected for the whole archive when it is damaged, holds more than `max_entries` files, or holds
+    FileRejected for the whole archive when it is damaged, holds more than `max_entries` files, or holds
     no file at all (only folders and system files)."""
     if max_entries < 1 or max_entry_bytes < 0 or max_total_bytes < 0:
         raise ValueError("caps must be positive")
     if not data.startswith(ZIP_MAGIC):
-        raise FitRejected("this is not a zip archive")
+        raise FileRejected("this is not a zip archive")
     records = _declared_records(data)
     if records is not None and records > max_entries * RECORDS_PER_ENTRY:
         raise _too_many(records, max_entries, "entries")
@@ -175,14 +175,14 @@ def expand_zip(
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error) as exc:
-        raise FitRejected(
+        raise FileRejected(
             "the zip archive is damaged or cut off: its table of contents could not be read"
         ) from exc
     wanted = [info for info in infos if not _skipped(info)]
     if len(wanted) > max_entries:
         raise _too_many(len(wanted), max_entries)
     if not wanted:
-        raise FitRejected("the zip archive holds no files (only folders or system files)")
+        raise FileRejected("the zip archive holds no files (only folders or system files)")
 
     over_total = (
         f"not read: the archive unpacks to more than {human_size(max_total_bytes)} in all, the most one "
@@ -227,7 +227,7 @@ def expand_zip(
             continue
         try:
             kind = sniff_kind(content[:SNIFF_BYTES], name)
-        except FitRejected as exc:
+        except FileRejected as exc:
             out.append(ZipEntry(name, None, exc.reason))
             continue
         if kind == "zip":

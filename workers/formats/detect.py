@@ -26,20 +26,18 @@ import codecs
 import re
 import zlib
 
-from workers.activity import FitRejected, ParseResult
-from workers.fit import decompress_gzip_capped, parse_fit, sniff_fit_header
-from workers.formats.gpx import parse_gpx
-from workers.formats.tcx import parse_tcx
+from workers.activity import FileRejected, FitRejected, ParseResult
+from workers.fit import decompress_gzip_capped, sniff_fit_header
+from workers.formats.table import FORMATS, KINDS, PARSEABLE, XML_ROOTS, ZIP_MAGIC, format_of_kind
+
+__all__ = ["KINDS", "PARSEABLE", "SNIFF_BYTES", "ZIP_MAGIC", "parse_any", "sniff_kind"]
 
 SNIFF_BYTES = 64 * 1024
 SNIFF_INNER_BYTES = 16 * 1024
-KINDS = ("fit", "fit.gz", "tcx", "tcx.gz", "gpx", "gpx.gz", "zip")
-PARSEABLE = ("fit", "fit.gz", "tcx", "tcx.gz", "gpx", "gpx.gz")
 
 GZIP_MAGIC = b"\x1f\x8b"
-ZIP_MAGIC = b"PK\x03\x04"
 WORKOUT_FILES = "a FIT, TCX or GPX file (or a .gz or .zip of them)"
-_WORKOUT_EXTENSIONS = (".fit", ".tcx", ".gpx", ".gz", ".zip")
+_WORKOUT_EXTENSIONS = (*(f.extension for f in FORMATS), ".gz")
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -58,7 +56,7 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"MZ", "a Windows program"),
     (b"SQLite format 3\x00", "a database file"),
 )
-_XML_ROOTS = {"trainingcenterdatabase": "tcx", "gpx": "gpx"}
+_XML_ROOTS = XML_ROOTS
 _XML_OTHER = {
     "kml": "a KML map file (Google Earth)",
     "kmz": "a KMZ map file",
@@ -83,11 +81,11 @@ def _extension(name: str | None) -> str | None:
     return "." + suffix
 
 
-def _not_workout(what: str, name: str | None) -> FitRejected:
+def _not_workout(what: str, name: str | None) -> FileRejected:
     ext = _extension(name)
     if ext in _WORKOUT_EXTENSIONS:
-        return FitRejected(f"this is {what}, not a workout file, although its name ends in {ext}")
-    return FitRejected(f"this is {what}, not a workout file")
+        return FileRejected(f"this is {what}, not a workout file, although its name ends in {ext}")
+    return FileRejected(f"this is {what}, not a workout file")
 
 
 def _as_text(head: bytes) -> str | None:
@@ -146,12 +144,12 @@ def _xml_root(text: str) -> str | None:
 
 
 def _text_kind(text: str, name: str | None) -> str:
-    """tcx / gpx for workout XML, else raise FitRejected with what the text is."""
+    """tcx / gpx for workout XML, else raise FileRejected with what the text is."""
     stripped = text.lstrip()
     if stripped.startswith("<"):
         root = _xml_root(stripped)
         if root is None:
-            raise FitRejected(
+            raise FileRejected(
                 "this is an XML file, but its first part does not show a TCX or GPX workout (the main "
                 "element could not be found)"
             )
@@ -160,7 +158,7 @@ def _text_kind(text: str, name: str | None) -> str:
             return _XML_ROOTS[local]
         if local in _XML_OTHER:
             raise _not_workout(_XML_OTHER[local], name)
-        raise FitRejected(f"this is an XML file (<{root[:40]}>), not a TCX or GPX workout file")
+        raise FileRejected(f"this is an XML file (<{root[:40]}>), not a TCX or GPX workout file")
     lowered = stripped[:64].lower()
     if lowered.startswith(("{", "[")):
         raise _not_workout("a JSON text file", name)
@@ -173,14 +171,15 @@ def _text_kind(text: str, name: str | None) -> str:
 
 
 def _sniff_plain(head: bytes, name: str | None) -> str:
-    """fit / tcx / gpx / zip / gzip for the head of an upload, else FitRejected."""
+    """fit / tcx / gpx / zip / gzip for the head of an upload, else FileRejected."""
     if not head:
-        raise FitRejected("the file is empty")
+        raise FileRejected("the file is empty")
     fit_reason = sniff_fit_header(head)
     if fit_reason is None:
         return "fit"
-    if head.startswith(ZIP_MAGIC):
-        return "zip"
+    for fmt in FORMATS:
+        if fmt.magic and head.startswith(fmt.magic):
+            return fmt.kind
     if head.startswith(GZIP_MAGIC):
         return "gzip"
     for signature, what in _SIGNATURES:
@@ -198,16 +197,16 @@ def _sniff_plain(head: bytes, name: str | None) -> str:
     if text is not None and text.strip():
         return _text_kind(text, name)
     if text is not None:
-        raise FitRejected("the file holds only blank space")
+        raise FileRejected("the file holds only blank space")
     if len(head) < 12 and head[0] in (12, 14):
         raise FitRejected(fit_reason)
     ext = _extension(name)
     detail = f" ({ext})" if ext else ""
-    raise FitRejected(f"not a workout file{detail}: it is not {WORKOUT_FILES}")
+    raise FileRejected(f"not a workout file{detail}: it is not {WORKOUT_FILES}")
 
 
 def sniff_kind(head: bytes, name: str | None) -> str:
-    """The kind of an upload from its first bytes (give at least SNIFF_BYTES); FitRejected(reason) when it
+    """The kind of an upload from its first bytes (give at least SNIFF_BYTES); FileRejected(reason) when it
     is not one the service takes. `name` (the client's file name) is used only in reasons."""
     head = bytes(head[:SNIFF_BYTES])
     kind = _sniff_plain(head, name)
@@ -217,21 +216,21 @@ def sniff_kind(head: bytes, name: str | None) -> str:
     try:
         inner = inflater.decompress(head, SNIFF_INNER_BYTES)
     except zlib.error as exc:
-        raise FitRejected("the file looks gzip-compressed but is damaged: it could not be unpacked") from exc
+        raise FileRejected("the file looks gzip-compressed but is damaged: it could not be unpacked") from exc
     if not inner:
         if inflater.eof:
-            raise FitRejected("the compressed (.gz) file is empty")
-        raise FitRejected("the compressed (.gz) file is cut off: it holds too little to be read")
+            raise FileRejected("the compressed (.gz) file is empty")
+        raise FileRejected("the compressed (.gz) file is cut off: it holds too little to be read")
     try:
         inner_kind = _sniff_plain(inner, None)
-    except FitRejected as exc:
-        raise FitRejected(f"the compressed (.gz) file does not hold a workout file: {exc.reason}") from exc
+    except FileRejected as exc:
+        raise FileRejected(f"the compressed (.gz) file does not hold a workout file: {exc.reason}") from exc
     if inner_kind == "gzip":
-        raise FitRejected(
+        raise FileRejected(
             "the file is compressed twice (a .gz inside a .gz); decompress it once and upload it"
         )
     if inner_kind == "zip":
-        raise FitRejected("the compressed (.gz) file holds a zip archive: upload the zip itself")
+        raise FileRejected("the compressed (.gz) file holds a zip archive: upload the zip itself")
     return f"{inner_kind}.gz"
 
 
@@ -239,20 +238,15 @@ def parse_any(data: bytes, kind: str, *, max_decompressed: int) -> ParseResult:
     """Parse an upload of a kind given by `sniff_kind` (zip archives are expanded first, not parsed here).
 
     `.gz` kinds are decompressed through `decompress_gzip_capped` (max_decompressed + 1 bytes at most) and
-    their content is sniffed again before parsing. FitRejected(reason) for files that cannot become
+    their content is sniffed again before parsing. FileRejected(reason) for files that cannot become
     sessions; ValueError for a kind this function does not take (a caller's mistake)."""
     if kind not in PARSEABLE:
         raise ValueError(f"parse_any takes one of {', '.join(PARSEABLE)}, not {kind!r}")
-    if kind.endswith(".gz"):
+    fmt, gzipped = format_of_kind(kind)
+    if gzipped:
         data = decompress_gzip_capped(data, max_decompressed)
-        kind = kind[: -len(".gz")]
-        actual = _sniff_plain(data[:SNIFF_BYTES], None)
-        if actual != kind:
-            raise FitRejected(
-                f"the compressed (.gz) file does not hold the {kind.upper()} file its first bytes promised"
+        if _sniff_plain(data[:SNIFF_BYTES], None) != fmt.kind:
+            raise FileRejected(
+                f"the compressed (.gz) file does not hold the {fmt.label} file its first bytes promised"
             )
-    if kind == "fit":
-        return parse_fit(data)
-    if kind == "tcx":
-        return parse_tcx(data)
-    return parse_gpx(data)
+    return fmt.parse(data)

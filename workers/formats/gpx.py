@@ -42,7 +42,7 @@ from xml.etree.ElementTree import Element, ParseError
 import gpxpy
 import gpxpy.gpx
 
-from workers.activity import Activity, FitRejected, ParseResult
+from workers.activity import Activity, FileRejected, ParseResult
 from workers.formats import (
     MAX_POINTS,
     MIN_POINTS,
@@ -89,7 +89,7 @@ class _Screened:
 
 
 def _screen(data: bytes, max_points: int) -> _Screened:
-    """Counts of a GPX file's points, read by defusedxml; FitRejected for hostile files."""
+    """Counts of a GPX file's points, read by defusedxml; FileRejected for hostile files."""
     seen = _Screened()
     stack: list[Element] = []
     try:
@@ -112,7 +112,7 @@ def _screen(data: bytes, max_points: int) -> _Screened:
             if stack and name in ("trkpt", "rtept", "wpt"):
                 stack[-1].remove(elem)  # the screening pass keeps nothing; the parent holds only this point
     except ParseError as exc:
-        raise FitRejected(broken_xml_reason("GPX", exc)) from exc
+        raise FileRejected(broken_xml_reason("GPX", exc)) from exc
     return seen
 
 
@@ -123,13 +123,13 @@ _DECLARATION = re.compile(r'\sxmlns:([^=\s]{1,100})\s*=\s*"[^"]{0,2000}"')
 def _check_for_gpxpy(text: str) -> None:
     for match in _XMLNS.finditer(text):
         if text.find("=", match.end(), match.end() + XMLNS_REACH) < 0:
-            raise FitRejected(
+            raise FileRejected(
                 "this GPX file holds text that the GPX reader cannot process safely (an 'xmlns' word that is "
                 "not a namespace declaration); it was refused"
             )
     prefixes = {m.group(1) for m in _DECLARATION.finditer(text)}
     if len(prefixes) > MAX_NAMESPACES:
-        raise FitRejected(
+        raise FileRejected(
             f"this GPX file declares {len(prefixes):,} XML namespaces, far more than any workout file; "
             "it was refused"
         )
@@ -164,17 +164,17 @@ def _device(gpx: gpxpy.gpx.GPX) -> dict[str, Any]:
 
 
 def parse_gpx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
-    """Activities of a GPX file; FitRejected(reason) when it cannot become a session."""
+    """Activities of a GPX file; FileRejected(reason) when it cannot become a session."""
     if not data.strip():
-        raise FitRejected("the file is empty")
+        raise FileRejected("the file is empty")
     seen = _screen(data, max_points)
     if seen.track_points == 0:
         if seen.route_points:
-            raise FitRejected(
+            raise FileRejected(
                 "no track points in this GPX file: it holds a route (a planned course), not a recorded "
                 "activity"
             )
-        raise FitRejected("no track points in this GPX file")
+        raise FileRejected("no track points in this GPX file")
     text = decode_xml_text(data, "GPX")
     _check_for_gpxpy(text)
     # gpxpy registers the file's namespace prefixes in ElementTree's process-wide map; put it back after,
@@ -185,7 +185,7 @@ def parse_gpx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
         gpx = gpxpy.parse(text)
     except Exception as exc:  # gpxpy raises GPXException, ValueError, ... : any of them is about the file
         detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise FitRejected(f"this GPX file could not be read ({detail})") from exc
+        raise FileRejected(f"this GPX file could not be read ({detail})") from exc
     finally:
         if saved is not None and isinstance(registry, dict):
             registry.clear()
@@ -227,15 +227,15 @@ def parse_gpx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
         )
     if not activities:
         if untimed_tracks and seen.timed_points:
-            raise FitRejected(
+            raise FileRejected(
                 f"the times of the track points in this GPX file could not be read (for example "
                 f"{seen.time_sample!r})"
             )
         if untimed_tracks:
-            raise FitRejected(
+            raise FileRejected(
                 "the track points in this GPX file have no times: it looks like a planned route, not a "
                 "recorded activity"
             )
-        raise FitRejected(f"too little data to be an activity ({seen.track_points} track points)")
+        raise FileRejected(f"too little data to be an activity ({seen.track_points} track points)")
     finish_activities(activities, notes)
     return ParseResult(activities=activities, warnings=list(notes), decoder=DECODER)

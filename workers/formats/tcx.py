@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
-from workers.activity import Activity, FitRejected, ParseResult
+from workers.activity import Activity, FileRejected, ParseResult
 from workers.formats import (
     MAX_POINTS,
     MIN_POINTS,
@@ -172,9 +172,9 @@ def _device(activity: Element) -> dict[str, Any]:
 
 
 def parse_tcx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
-    """Activities of a TCX file; FitRejected(reason) when it cannot become a session."""
+    """Activities of a TCX file; FileRejected(reason) when it cannot become a session."""
     if not data.strip():
-        raise FitRejected("the file is empty")
+        raise FileRejected("the file is empty")
     stack: list[Element] = []
     names: list[str] = []
     current: _Open | None = None
@@ -262,16 +262,16 @@ def parse_tcx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
 
     if not activities:
         if fault is not None and not finished:
-            raise FitRejected(fault)
+            raise FileRejected(fault)
         if course_points and not finished:
-            raise FitRejected(
+            raise FileRejected(
                 "this TCX file holds a course (a planned route), not a recorded activity: there is nothing "
                 "to analyse"
             )
         timed = sum(len(o.track) for o, _, _ in finished)
         if timed == 0:
-            raise FitRejected("no track points in this TCX file")
-        raise FitRejected(f"too little data to be an activity ({timed} track points)")
+            raise FileRejected("no track points in this TCX file")
+        raise FileRejected(f"too little data to be an activity ({timed} track points)")
     finish_activities(activities, notes)
     if skipped_points:
         for activity in activities:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from fitgen import build_fit, steady_records
-from workers.activity import FitRejected
+from workers.activity import FileRejected
 from workers.formats.archive import ZipEntry, display_name, expand_zip
 from workers.formats.detect import parse_any
 
@@ -49,7 +49,7 @@ def by_name(entries: list[ZipEntry]) -> dict[str, ZipEntry]:
 
 
 def refusal(data: bytes, **caps: int) -> str:
-    with pytest.raises(FitRejected) as info:
+    with pytest.raises(FileRejected) as info:
         expand_zip(data, **caps)
     return info.value.reason
 

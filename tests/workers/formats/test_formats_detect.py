@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from fitgen import build_fit, steady_records
-from workers.activity import FitRejected
+from workers.activity import FileRejected
 from workers.formats.detect import KINDS, SNIFF_BYTES, parse_any, sniff_kind
 
 START = datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
@@ -57,7 +57,7 @@ def zipped(**files: bytes) -> bytes:
 
 
 def refusal(head: bytes, name: str | None = None) -> str:
-    with pytest.raises(FitRejected) as info:
+    with pytest.raises(FileRejected) as info:
         sniff_kind(head, name)
     return info.value.reason
 
@@ -182,13 +182,13 @@ def test_parse_any_reads_fit_gpx_and_their_gzip_forms() -> None:
 def test_parse_any_refuses_a_gzip_that_unpacks_past_the_cap() -> None:
     bomb = gzip.compress(tcx(n=10) + b" " * (4 << 20))
     kind = sniff_kind(bomb, "x.tcx.gz")
-    with pytest.raises(FitRejected) as info:
+    with pytest.raises(FileRejected) as info:
         parse_any(bomb, kind, max_decompressed=1 << 20)
     assert "larger than 1 MB when decompressed" in info.value.reason
 
 
 def test_parse_any_refuses_a_gzip_whose_content_is_not_what_its_start_promised() -> None:
-    with pytest.raises(FitRejected) as info:
+    with pytest.raises(FileRejected) as info:
         parse_any(gzip.compress(gpx()), "tcx.gz", max_decompressed=10 << 20)
     assert (
         info.value.reason == "the compressed (.gz) file does not hold the TCX file its first bytes promised"
@@ -203,5 +203,5 @@ def test_parse_any_does_not_take_zip_archives() -> None:
 def test_a_doctype_names_the_root_so_the_parser_can_refuse_it_with_its_own_reason() -> None:
     bomb = b'<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY a "aaaaaaaaaa">]><gpx>&a;</gpx>'
     assert sniff_kind(bomb, None) == "gpx"
-    with pytest.raises(FitRejected, match="declares an XML document type"):
+    with pytest.raises(FileRejected, match="declares an XML document type"):
         parse_any(bomb, "gpx", max_decompressed=1 << 20)

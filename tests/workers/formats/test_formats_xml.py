@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pytest
 
-from workers.activity import FitRejected
+from workers.activity import FileRejected
 from workers.formats.gpx import parse_gpx
 from workers.formats.tcx import parse_tcx
 
@@ -118,7 +118,7 @@ def only_tcx(data: bytes):
 
 
 def reason_of(parse, data: bytes, **kwargs: Any) -> str:
-    with pytest.raises(FitRejected) as info:
+    with pytest.raises(FileRejected) as info:
         parse(data, **kwargs)
     return info.value.reason
 
