@@ -24,6 +24,7 @@ from workers import archives
 from workers import repository as repo
 from workers.activity import Activity, FileRejected, ParseResult, readable_reason
 from workers.analysis import athlete_from_profile, conditions_from_overrides
+from workers.fit.parse import parse_fit_headers
 from workers.formats.detect import parse_any
 from workers.formats.fingerprint import activity_fingerprints
 from workers.physiology import ALGORITHM_VERSION, analyze, calibration_factor
@@ -111,6 +112,10 @@ def _process_claimed(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
     try:
         if kind_of(storage_key) == "zip":
             return archives.expand_archive(upload_id, settings=settings)
+        if not force and kind_of(storage_key) == "fit":
+            repeated = _repeat_from_headers(upload_id, settings, storage_key)
+            if repeated is not None:
+                return repeated
         parsed = load_and_parse(settings, storage_key)
         return _store_sessions(upload_id, parsed, force=force)
     except FileRejected as rejected:
@@ -123,6 +128,45 @@ def _process_claimed(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
         # A bug of ours, not a fact about the file (parser errors are FileRejected): record it and go on.
         log.exception("sweatsync.pipeline.internal_error upload_id=%s", upload_id)
         return _fail(upload_id, INTERNAL_ERROR)
+
+
+DUPLICATE_REASON = (
+    "this activity is already in your sessions (the same recording in another file); "
+    "upload it again with force=true to analyse it anyway"
+)
+
+
+def _all_warnings(parsed: ParseResult) -> list[str]:
+    return list(dict.fromkeys(parsed.warnings + [w for a in parsed.activities for w in a.warnings]))
+
+
+def _repeat_from_headers(upload_id: uuid.UUID, settings: Settings, storage_key: str) -> Outcome | None:
+    """The duplicate check before the full decode: a FIT upload whose every activity the athlete already has
+    is settled from its summary messages and record timestamps (`parse_fit_headers`, which places the
+    activities exactly as the full decode does), without decoding any record's values. None: decode it."""
+    headers = parse_fit_headers(raw_path(settings, storage_key).read_bytes())
+    if headers is None:
+        return None
+    with unit_of_work() as uow:
+        db = uow.session
+        upload = db.get(Upload, upload_id)
+        assert upload is not None
+        repeats = [
+            repo.same_activity(db, upload=upload, fingerprint=activity_fingerprints(activity))
+            for activity in headers.activities
+        ]
+        original = repeats[0] if repeats else None
+        if original is None or None in repeats:
+            return None  # something new in it: the full decode and the per-activity check decide
+        repo.finish_upload(
+            db,
+            upload_id=upload_id,
+            status=UploadStatus.DUPLICATE,
+            error=DUPLICATE_REASON,
+            warnings=_all_warnings(headers),
+            duplicate_of=original,
+        )
+    return Outcome(UploadStatus.DUPLICATE)
 
 
 def _store_sessions(upload_id: uuid.UUID, parsed: ParseResult, *, force: bool) -> Outcome:
@@ -161,15 +205,14 @@ def _store_sessions(upload_id: uuid.UUID, parsed: ParseResult, *, force: bool) -
             stored.append(ws)
         # After every leg is stored: the legs of one file are one event, scored and alerted once (§10.8).
         queued = handover.assess_and_queue(db, user=user, profile=profile, sessions=stored)
-        warnings = list(dict.fromkeys(parsed.warnings + [w for a in parsed.activities for w in a.warnings]))
+        warnings = _all_warnings(parsed)
         if repeats and len(repeats) == len(parsed.activities):
             # Not analysed and not alerted twice; ?force=true on the upload analyses it anyway.
             repo.finish_upload(
                 db,
                 upload_id=upload_id,
                 status=UploadStatus.DUPLICATE,
-                error="this activity is already in your sessions (the same recording in another file); "
-                "upload it again with force=true to analyse it anyway",
+                error=DUPLICATE_REASON,
                 warnings=warnings,
                 duplicate_of=repeats[0],
             )

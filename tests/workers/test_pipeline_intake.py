@@ -7,6 +7,7 @@ import uuid
 import zipfile
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from core.db import unit_of_work
@@ -108,6 +109,21 @@ def test_the_same_recording_in_another_file_is_flagged_as_a_duplicate_and_not_an
         assert (
             uow.session.scalars(select(WorkoutSession).where(WorkoutSession.upload_id == second)).all() == []
         )
+
+
+def test_a_duplicate_fit_file_is_settled_from_its_header_messages_before_any_full_decode(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = make_upload(run(minutes=40))
+    process(first)
+    second = make_upload(run(minutes=40, hr=153), user_id=row(first).user_id)
+
+    def full_decode(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a duplicate was decoded in full")
+
+    monkeypatch.setattr(pipeline, "load_and_parse", full_decode)
+    assert process(second).status == UploadStatus.DUPLICATE
+    assert row(second).duplicate_of is not None
 
 
 def test_a_forced_upload_of_the_same_activity_is_analysed_anyway(database_url: str) -> None:

@@ -47,6 +47,7 @@ from workers.fit.collect import (
 from workers.fit.decoders import UNKNOWN_FIELD_SCALES, decode_with_fitparse
 
 DECODER_NAME = "numpy"
+_PLACING = frozenset({0, 12, 18, FIELD_DESCRIPTION, DEVELOPER_DATA_ID})  # file_id, sport, session, dev
 
 
 class Declined(Exception):
@@ -190,8 +191,10 @@ class _Walk:
     compressed: bool = False
 
 
-def _walk(buf: bytes, start: int, stop: int) -> _Walk:
-    """One pass over the message headers. `framing` has already checked every message fits and is defined."""
+def _walk(buf: bytes, start: int, stop: int, side_only: frozenset[int] | None = None) -> _Walk:
+    """One pass over the message headers. `framing` has already checked every message fits and is defined.
+
+    `side_only`: the non-record messages to pass to fitparse (None: all of them)."""
     walk = _Walk()
     interned: dict[bytes, int] = {}
     local: list[int] = [-1] * 16
@@ -200,6 +203,7 @@ def _walk(buf: bytes, start: int, stop: int) -> _Walk:
     sizes = [0] * 16
     is_record = [False] * 16
     is_dev = [False] * 16
+    dropped = [False] * 16
     run = start  # start of the current stretch of side bytes
     pos = start
     while pos < stop:
@@ -229,6 +233,7 @@ def _walk(buf: bytes, start: int, stop: int) -> _Walk:
                 walk.resets.append(len(rec_pos))
             is_record[n] = layouts[ident].mesg_num == RECORD
             is_dev[n] = layouts[ident].mesg_num in (FIELD_DESCRIPTION, DEVELOPER_DATA_ID)
+            dropped[n] = side_only is not None and layouts[ident].mesg_num not in side_only
             pos = end
             continue
         else:
@@ -238,6 +243,11 @@ def _walk(buf: bytes, start: int, stop: int) -> _Walk:
                 side.append(buf[run:pos])
             rec_pos.append(pos + 1)
             rec_layout.append(local[n])
+            pos += 1 + sizes[n]
+            run = pos
+        elif dropped[n] and not is_dev[n]:
+            if pos > run:
+                side.append(buf[run:pos])
             pos += 1 + sizes[n]
             run = pos
         else:
@@ -402,14 +412,15 @@ def _group_values(
     lay: _Layout,
     dev_specs: dict[tuple[int, int], _DevSpec],
     accumulated: dict[int, np.ndarray],
+    only: frozenset[int] | None = None,
 ) -> tuple[dict[int, _Values], dict[str, np.ndarray]]:
     """Values of one layout's records, by field number and developer role, in fitparse's field order.
 
     `accumulated`: this group's values of accumulating components (computed over all records in order)."""
     native: dict[int, _Values] = {}
     for i, (num, _off, size, base) in enumerate(lay.fields):
-        comps = _COMPONENTS.get(num, ())
-        wanted = num in _WANTED
+        comps = _COMPONENTS.get(num, ()) if only is None else ()
+        wanted = num in _WANTED if only is None else num in only
         if not comps and not wanted:
             continue
         column = raw[f"f{i}"]
@@ -495,12 +506,16 @@ def _accumulate(
 
 
 def _gather(
-    data: np.ndarray, lay: _Layout, positions: np.ndarray, dev_specs: dict[tuple[int, int], _DevSpec]
+    data: np.ndarray,
+    lay: _Layout,
+    positions: np.ndarray,
+    dev_specs: dict[tuple[int, int], _DevSpec],
+    only: frozenset[int] | None = None,
 ) -> np.ndarray:
     """The fields the pipeline reads, of every record with this layout: one structured-dtype gather."""
     names: dict[str, tuple[int, Any]] = {}
     for i, (num, off, size, base) in enumerate(lay.fields):
-        if num in _WANTED or num in _COMPONENTS:
+        if (num in _WANTED or num in _COMPONENTS) if only is None else num in only:
             if not base.numeric:
                 names[f"f{i}"] = (off, (np.dtype(np.uint8), (size,)))
             elif size == base.size:
@@ -569,7 +584,8 @@ def _has_accumulating(groups: list[tuple[_Layout, np.ndarray, np.ndarray]]) -> b
 class _Records:
     """Decodes the records in batches [done, upto), each with the developer fields in force for it."""
 
-    def __init__(self, walk: _Walk, payload: bytes, sink: SegmentData) -> None:
+    def __init__(self, walk: _Walk, payload: bytes, sink: SegmentData, only: frozenset[int] | None) -> None:
+        self.only = only
         self.walk = walk
         self.sink = sink
         self.side: _SideSink | None = None
@@ -594,16 +610,17 @@ class _Records:
         for ident in np.unique(layout_of).tolist():
             lay = self.walk.layouts[ident]
             idx = lo + np.nonzero(layout_of == ident)[0]
-            specs = specs_of[ident] = _dev_specs(self.sink, self.side, lay.dev_epoch) if lay.dev else {}
-            groups.append((lay, idx, _gather(self.data, lay, self.positions[idx], specs)))
+            dev = lay.dev and self.only is None
+            specs = specs_of[ident] = _dev_specs(self.sink, self.side, lay.dev_epoch) if dev else {}
+            groups.append((lay, idx, _gather(self.data, lay, self.positions[idx], specs, self.only)))
         accumulated: dict[int, np.ndarray] = {}
-        if _has_accumulating(groups):
+        if self.only is None and _has_accumulating(groups):
             if lo or upto < self.count:
                 raise Declined("accumulated record components with developer fields described mid-file")
             accumulated = _accumulate(groups, self.count, self.walk.resets)
         for (lay, idx, rows), specs in zip(groups, specs_of.values(), strict=True):
             own = {target: value[idx] for target, value in accumulated.items()}
-            values, dev_values = _group_values(rows, lay, specs, own)
+            values, dev_values = _group_values(rows, lay, specs, own, self.only)
             for num, (column, present) in values.items():
                 self.native[num][idx] = column
                 self.present[num][idx] = present
@@ -619,12 +636,16 @@ def _side_payload(payload: bytes, header_size: int, body: bytes) -> bytes:
     return bytes(header) + body + b"\x00\x00"
 
 
-def decode_fast(payload: bytes, sink: SegmentData) -> None:
-    """Decode one framed segment (see `framing.Segment.payload`) into `sink`, or raise Declined."""
+def decode_fast(payload: bytes, sink: SegmentData, timestamps_only: bool = False) -> None:
+    """Decode one framed segment (see `framing.Segment.payload`) into `sink`, or raise Declined.
+
+    `timestamps_only`: of the records, read only their timestamps (every other channel stays missing), and
+    of the other messages only those that place and name the activities (file_id, session, sport, the
+    developer descriptions fitparse needs to read definitions): enough for the duplicate check."""
     header_size = payload[0]
     start, stop = header_size, len(payload) - 2
-    walk = _walk(payload, start, stop)
-    records = _Records(walk, payload, sink)
+    walk = _walk(payload, start, stop, _PLACING if timestamps_only else None)
+    records = _Records(walk, payload, sink, frozenset({TIMESTAMP}) if timestamps_only else None)
     side = records.side = _SideSink(sink, walk.dev_marks, records.flush)
     decode_with_fitparse(_side_payload(payload, header_size, b"".join(walk.side)), side)
     count = records.count

@@ -111,6 +111,33 @@ def parse_fit(data: bytes, fast: bool = True) -> ParseResult:
     data = bytes(data)
     segments, file_warnings = split_segments(data)
     results = [decode_segment(seg, fast) for seg in segments]
+    return _result(results, file_warnings)
+
+
+def parse_fit_headers(data: bytes) -> ParseResult | None:
+    """The activities of an upload placed in time without decoding their records' values: the summary
+    messages (file_id, session, sport, events, ...) and each record's timestamp only, so start, duration,
+    sport, device and legs come out exactly as `parse_fit` gives them, and every channel is missing.
+
+    For the duplicate check before the full decode. None when that is not certain to agree with
+    `parse_fit`: the fast path declines a segment, or the upload would be refused."""
+    try:
+        segments, file_warnings = split_segments(bytes(data))
+        results = []
+        for seg in segments:
+            sink = SegmentData()
+            decode_fast(seg.payload, sink, timestamps_only=True)
+            results.append(
+                SegmentResult(
+                    seg.index, seg.offset, sink, FAST_DECODER, seg.partial, list(seg.warnings), seg.fault
+                )
+            )
+        return _result(results, file_warnings)
+    except Exception:  # declined, refused or damaged: the full decode decides, as it always did
+        return None
+
+
+def _result(results: list[SegmentResult], file_warnings: list[str]) -> ParseResult:
     ctx = FileContext(results, file_warnings)
     activities, unused = build_activities(ctx)
     if not activities:
@@ -133,4 +160,4 @@ def parse_fit(data: bytes, fast: bool = True) -> ParseResult:
     )
 
 
-__all__ = ["parse_fit"]
+__all__ = ["parse_fit", "parse_fit_headers"]

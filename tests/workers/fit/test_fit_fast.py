@@ -14,6 +14,7 @@ import pytest
 from fitgen import CORE_APP_ID, DEFAULT_START, STRYD_APP_ID, DevField, build_fit, hr_messages, steady_records
 from workers.activity import Activity, FitRejected, ParseResult
 from workers.fit import parse_fit
+from workers.fit.parse import parse_fit_headers
 
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "fit-samples"
 SAMPLE_NAMES = sorted(p.name for p in SAMPLES.glob("*.fit")) if SAMPLES.is_dir() else []
@@ -211,3 +212,28 @@ def test_a_declined_segment_is_logged_with_its_reason_and_decoded_by_fitparse(
         result = assert_same(build_fit(records))
     assert isinstance(result, ParseResult) and result.decoder == "fitparse"
     assert any("declined" in r.getMessage() and "string" in r.getMessage() for r in caplog.records)
+
+
+# -- the header decode for the duplicate check -------------------------------------------------------
+
+
+@pytest.mark.skipif(not SAMPLE_NAMES, reason=f"no sample files in {SAMPLES}")
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_the_header_decode_places_each_sample_as_the_full_decode_does(name: str) -> None:
+    data = (SAMPLES / name).read_bytes()
+    headers = parse_fit_headers(data)
+    full, _ = both(data)
+    if headers is None:  # declined or refused: the full decode decides
+        assert isinstance(full, FitRejected) or name in DECLINED
+        return
+    assert isinstance(full, ParseResult) and headers.warnings == full.warnings
+    assert len(headers.activities) == len(full.activities)
+    for a, b in zip(headers.activities, full.activities, strict=True):
+        assert (a.start_time, a.duration_s, a.sport, a.sub_sport, a.device, a.leg_index) == (
+            b.start_time,
+            b.duration_s,
+            b.sport,
+            b.sub_sport,
+            b.device,
+            b.leg_index,
+        )
