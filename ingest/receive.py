@@ -174,14 +174,14 @@ async def _receive_multipart(
     if not boundary:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "multipart body without a boundary")
     reader = _FormReader(sink)
-    parser = MultipartParser(
-        boundary,
-        reader.callbacks(),  # type: ignore[arg-type]
-        max_header_count=MAX_PART_HEADERS,
-        max_header_size=MAX_PART_HEADER_BYTES,
-    )
     total = 0
     try:
+        parser = MultipartParser(  # refuses a boundary over 256 bytes
+            boundary,
+            reader.callbacks(),  # type: ignore[arg-type]
+            max_header_count=MAX_PART_HEADERS,
+            max_header_size=MAX_PART_HEADER_BYTES,
+        )
         async for chunk in request.stream():
             total += len(chunk)
             if total > cap + ENVELOPE_SLACK:
@@ -208,6 +208,8 @@ def _multipart_reason(exc: FormParserError) -> str:
             f"a header of the form is longer than {MAX_PART_HEADER_BYTES:,} bytes "
             "(a very long file name, perhaps)"
         )
+    if "boundary length" in text.lower():
+        return "the form's boundary is longer than 256 characters"
     if "boundary" in text.lower():
         return "the form body does not match the boundary its Content-Type declares; it may be damaged"
     return "the form body is malformed multipart data; send the file in a field named 'file'"

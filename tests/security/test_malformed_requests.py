@@ -99,3 +99,10 @@ def test_a_nul_in_a_display_name_gets_422_not_500(api: tuple[ApiServer, str]) ->
     r = httpx.post(f"{server.url}/v1/users", json={"email": "nul@example.com", "display_name": "Ana\x00"})
     assert r.status_code == 422, r.text
     assert isinstance(r.json()["detail"], str | list)
+
+
+def test_a_boundary_over_256_characters_gets_400(api: tuple[ApiServer, str]) -> None:
+    server, token = api
+    boundary = b"b" * 300  # found by the malformed-upload corpus (python-multipart refuses it early)
+    status, body = exchange(server.port, multipart(token, part(DISPOSITION, boundary=boundary), boundary))
+    assert status == 400 and "boundary" in body["detail"]
