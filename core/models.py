@@ -71,8 +71,10 @@ class User(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
-    # HMAC-SHA256 of the API token; the token itself is shown once and never stored.
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Before 0003 the one API token lived here; tokens are now rows of api_tokens (kept nullable, unused).
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # argon2id hash; None for an account created by the CLI or an invitation until a password is chosen.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     alert_min_tier: Mapped[str] = mapped_column(String(16), default="high")
     alerts_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     units: Mapped[str] = mapped_column(String(16), default="metric")
@@ -253,3 +255,44 @@ class WeatherCache(Base):
     cloud_cover_pct: Mapped[float | None] = mapped_column(Float)
     shortwave_w_m2: Mapped[float | None] = mapped_column(Float)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A named API token: shown once, stored as an HMAC-SHA256 hash, revocable, optionally expiring."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    # The first characters of the token, so the athlete can tell tokens apart; not enough to use one.
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored, so sign-out is real."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class AccountLink(Base):
+    """A one-time emailed link: password reset or invitation. Stored hashed; used once; expires."""
+
+    __tablename__ = "account_links"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "reset" | "invite"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()

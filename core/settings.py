@@ -6,6 +6,7 @@ and the production stack (PostgreSQL, Redis, SMTP) differ only in these values.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -53,7 +54,9 @@ def parse_smtp_url(url: str) -> SmtpConfig:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWEATSYNC_", env_ignore_empty=True, extra="ignore")
 
-    var_dir: Path = Path("./var")
+    # One fixed place per machine account, so `sweatsync up` and `sweatsync user ...` run from any folder
+    # find the same database (a relative ./var gave each working directory its own).
+    var_dir: Path = Field(default_factory=lambda: default_var_dir())
     # None means: derived from var_dir (SQLite file, raw-file folder, outbox folder).
     database_url: str | None = None
     # None means: `sweatsync up` starts its own redis-server on a private port.
@@ -119,6 +122,10 @@ class Settings(BaseSettings):
     relay_backoff_cap_s: float = 3600.0
     relay_max_attempts: int = 10
     relay_lock_s: float = 120.0
+    # web (accounts): None = open sign-up only while the service is on loopback (a personal install);
+    # a public server is invitation/CLI only unless this is set to true.
+    open_signup: bool | None = None
+    web_session_days: int = 14
 
     @field_validator("rate_limit_per_address", "rate_limit_per_token", "rate_limit_uploads_per_token")
     @classmethod
@@ -142,6 +149,17 @@ class Settings(BaseSettings):
                 f"SWEATSYNC_SECRET_KEY must be set when the service is public ({self.public_base_url})"
             )
         return self
+
+    @field_validator("var_dir")
+    @classmethod
+    def _absolute_var_dir(cls, v: Path) -> Path:
+        return v.expanduser().resolve()
+
+    @property
+    def signup_open(self) -> bool:
+        if self.open_signup is not None:
+            return self.open_signup
+        return (urlsplit(self.public_base_url).hostname or "") in LOOPBACK_HOSTS
 
     @property
     def effective_database_url(self) -> str:
@@ -174,6 +192,12 @@ def require_own_secret(settings: Settings, bind_host: str) -> None:
             f"SWEATSYNC_SECRET_KEY must be set to a secret of your own when the API listens on {bind_host} "
             "(for example the output of `openssl rand -hex 32`); the development key is public"
         )
+
+
+def default_var_dir() -> Path:
+    """$XDG_DATA_HOME/sweatsync, else ~/.local/share/sweatsync."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "sweatsync"
 
 
 @lru_cache(maxsize=1)

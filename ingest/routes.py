@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
@@ -15,12 +15,23 @@ from sqlalchemy.orm import Session
 
 from alerts.webhook import WebhookUrlError, check_webhook_url
 from core.db import UnitOfWork, unit_of_work
-from core.models import AlertOutbox, BodyWeight, CrampReport, Profile, Upload, User, WeighIn, WorkoutSession
+from core.models import (
+    AlertOutbox,
+    ApiToken,
+    BodyWeight,
+    CrampReport,
+    Profile,
+    Upload,
+    User,
+    WeighIn,
+    WorkoutSession,
+)
 from core.result import served_json, stored_result
 from core.settings import get_settings
 from core.signing import unsign
 from ingest import service
-from ingest.auth import CurrentUser
+from ingest.auth import CurrentUser, issue_token
+from ingest.plan import PlanIn, PlanOut, plan_session
 from ingest.receive import receive_upload
 from ingest.schemas import (
     AlertOut,
@@ -32,6 +43,9 @@ from ingest.schemas import (
     Recomputing,
     SessionJson,
     SessionSummary,
+    TokenCreate,
+    TokenCreated,
+    TokenOut,
     UploadOut,
     UserCreate,
     UserCreated,
@@ -49,13 +63,50 @@ NOT_FOUND = "not found"
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserCreated, tags=["users"])
 def create_user(body: UserCreate) -> UserCreated:
-    """Create an account. The API token in the answer is shown only once."""
+    """Create an account when the server allows open sign-up. The API token is shown only once."""
+    if not get_settings().signup_open:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "sign-up is closed on this server: ask its operator for an invitation",
+        )
     try:
         with unit_of_work() as uow:
             user, token = service.create_user(uow.session, email=body.email, display_name=body.display_name)
     except service.EmailTaken:
         raise HTTPException(status.HTTP_409_CONFLICT, "an account with this email already exists") from None
     return UserCreated(id=user.id, email=user.email, token=token)
+
+
+@router.get("/tokens", response_model=list[TokenOut], tags=["users"])
+def list_tokens(user: CurrentUser) -> Any:
+    """Your API tokens, newest first, revoked ones included (with when)."""
+    with unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+        )
+        return [TokenOut.model_validate(r) for r in rows]
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenCreated, tags=["users"])
+def create_token(body: TokenCreate, user: CurrentUser) -> Any:
+    """A new named token, optionally expiring. The token is in this answer only."""
+    with unit_of_work() as uow:
+        row, token = issue_token(
+            uow.session, user_id=user.id, name=body.name, expires_in_days=body.expires_in_days
+        )
+        return TokenCreated(**TokenOut.model_validate(row).model_dump(), token=token)
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenOut, tags=["users"])
+def revoke_token(token_id: uuid.UUID, user: CurrentUser) -> Any:
+    """Revoke one of your tokens: it answers 401 from the next request on."""
+    with unit_of_work() as uow:
+        row = uow.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+        row.revoked_at = row.revoked_at or datetime.now(UTC)
+        uow.session.flush()
+        return TokenOut.model_validate(row)
 
 
 @router.get("/profile", response_model=ProfileOut, tags=["profile"])
@@ -241,6 +292,15 @@ def get_session(session_id: uuid.UUID, user: CurrentUser) -> SessionJson:
     """Every number with its inputs, assumptions and range (see docs/session-json.md)."""
     with unit_of_work() as uow:
         return served_json(_own_session(uow.session, user, session_id))
+
+
+@router.post("/plan", response_model=PlanOut, tags=["sessions"])
+def plan(body: PlanIn, user: CurrentUser) -> PlanOut:
+    """Expected sweat and sodium loss for a planned session, and a drinking and sodium plan per hour
+    (at most 1.0 L/h, never more than the loss, at most 3 L named; sodium 300–600 mg/h). Your weigh-ins
+    calibrate it; `calibration` says how."""
+    with unit_of_work() as uow:
+        return plan_session(uow.session, user_id=user.id, plan=body)
 
 
 @router.get("/alerts", response_model=list[AlertOut], tags=["sessions"])

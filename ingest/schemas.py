@@ -175,3 +175,24 @@ class Recomputing(BaseModel):
 
 
 SessionJson = dict[str, Any]
+
+
+class TokenCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="What uses it, e.g. 'watcher on my laptop'")
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650, description="None: never expires")
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    prefix: str = Field(description="The token's first characters, to tell tokens apart")
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The token itself. It is shown only once: keep it safe.")

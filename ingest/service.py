@@ -17,7 +17,7 @@ from core.db import unit_of_work
 from core.models import Profile, Upload, UploadStatus, User
 from core.settings import Settings
 from core.storage import raw_path
-from ingest.auth import generate_token, hash_token
+from ingest.auth import issue_token
 from ingest.receive import Received
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,11 @@ def create_user(db: Session, *, email: str, display_name: str | None = None) -> 
     email = email.strip().lower()
     if db.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailTaken(email)
-    token = generate_token()
-    user = User(email=email, display_name=display_name, token_hash=hash_token(token))
+    user = User(email=email, display_name=display_name)
     db.add(user)
     db.add(Profile(user=user))
     db.flush()
+    _, token = issue_token(db, user_id=user.id, name="first token")
     return user, token
 
 

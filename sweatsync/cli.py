@@ -47,17 +47,73 @@ def cmd_migrate(_: argparse.Namespace) -> int:
 
 def cmd_user_create(args: argparse.Namespace) -> int:
     from core.db import unit_of_work
-    from ingest.service import EmailTaken, create_user
+    from core.settings import get_settings
+    from ingest.accounts import AccountError, create_account, new_account_link
+    from ingest.auth import issue_token
+
+    _db_ready()
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    try:
+        with unit_of_work() as uow:
+            user = create_account(uow.session, email=args.email, password=password, display_name=args.name)
+            _, token = issue_token(uow.session, user_id=user.id, name="created by sweatsync user create")
+            link = None if password else new_account_link(uow.session, user_id=user.id, purpose="invite")
+    except AccountError as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(f"user {user.email} created (id {user.id}) in {get_settings().effective_database_url}")
+    print(f"API token (shown only once): {token}")
+    if link:
+        print(f"to sign in on the web, choose a password here (valid 7 days): "
+              f"{get_settings().public_base_url}/invite/{link}")
+    return 0
+
+
+def cmd_user_invite(args: argparse.Namespace) -> int:
+    from core.db import unit_of_work
+    from ingest.accounts import AccountError, create_account, queue_account_email
 
     _db_ready()
     try:
         with unit_of_work() as uow:
-            user, token = create_user(uow.session, email=args.email, display_name=args.name)
-    except EmailTaken:
-        print(f"an account with the email {args.email} already exists", file=sys.stderr)
+            user = create_account(uow.session, email=args.email, display_name=args.name)
+            queue_account_email(uow.session, user=user, purpose="invite")
+    except AccountError as e:
+        print(str(e), file=sys.stderr)
         return 1
-    print(f"user {user.email} created (id {user.id})")
-    print(f"API token (shown only once): {token}")
+    print(f"invitation to {user.email} queued in the outbox (the link is valid 7 days)")
+    return 0
+
+
+def cmd_user_token(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from core.db import unit_of_work
+    from core.models import User
+    from ingest.accounts import normalise_email
+    from ingest.auth import issue_token
+
+    _db_ready()
+    with unit_of_work() as uow:
+        user = uow.session.scalar(select(User).where(User.email == normalise_email(args.email)))
+        if user is None:
+            print(f"no account with the email {args.email}", file=sys.stderr)
+            return 1
+        row, token = issue_token(
+            uow.session, user_id=user.id, name=args.name, expires_in_days=args.expires_days
+        )
+    expiry = f", expires {row.expires_at:%Y-%m-%d}" if row.expires_at else ""
+    print(f"API token {row.name!r} for {user.email}{expiry} (shown only once): {token}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sweatsync.demo import DEMO_NAME, demo_gpx
+
+    path = Path(args.out or DEMO_NAME)
+    path.write_bytes(demo_gpx())
+    print(f"wrote {path}: a synthesized 4 h 15 min ride in the heat, with heart rate, power and temperature")
+    print(f"upload it on the Upload page (or press 'Try a sample ride' there), or: sweatsync upload {path}")
     return 0
 
 
@@ -312,7 +368,23 @@ def build_parser() -> argparse.ArgumentParser:
     create = user.add_parser("create", help="create a user and print its API token")
     create.add_argument("email")
     create.add_argument("--name", help="display name used in emails")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read a web password from standard input"
+    )
     create.set_defaults(func=cmd_user_create)
+    invite = user.add_parser("invite", help="create a user and email them a link to choose a password")
+    invite.add_argument("email")
+    invite.add_argument("--name", help="display name used in emails")
+    invite.set_defaults(func=cmd_user_invite)
+    tok = user.add_parser("token", help="print a new API token for an existing user")
+    tok.add_argument("email")
+    tok.add_argument("--name", default="created by sweatsync user token", help="what the token is for")
+    tok.add_argument("--expires-days", type=int, metavar="DAYS", help="expire after DAYS (default never)")
+    tok.set_defaults(func=cmd_user_token)
+
+    demo = sub.add_parser("demo", help="write a sample ride file (synthesized) to try the service with")
+    demo.add_argument("--out", metavar="FILE", help="where to write it (default ./sweatsync-demo-ride.gpx)")
+    demo.set_defaults(func=cmd_demo)
 
     outbox = sub.add_parser("outbox", help="list emails written to the local outbox folder")
     outbox.add_argument("--limit", type=int, default=20)

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.db import unit_of_work
-from core.models import Upload, User, WorkoutSession
+from core.models import ApiToken, Upload, User, WorkoutSession
 from ingest.app import create_app
 
 # A valid body for each route that takes one, so a 404 cannot hide behind a 422.
@@ -20,7 +20,7 @@ BODIES = {
     "/v1/sessions/{session_id}/conditions": {"temp_c": 25},
     "/v1/sessions/{session_id}/weigh-in": {"pre_kg": 70, "post_kg": 69},
 }
-KNOWN_ID_PARAMS = {"upload_id", "session_id"}
+KNOWN_ID_PARAMS = {"upload_id", "session_id", "token_id"}
 PUBLIC = {"/v1/links/{token}"}  # signed links: their own owner check is in test_links.py
 
 
@@ -57,7 +57,9 @@ def test_another_users_objects_answer_404_on_every_route(client: TestClient) -> 
         uow.session.flush()
         ws = WorkoutSession(user_id=owner.id, upload_id=upload.id, metrics={}, algorithm_version="t")
         uow.session.add(ws)
-    ids = {"upload_id": upload.id, "session_id": ws.id}
+        token = ApiToken(user_id=owner.id, name="owner's", prefix="ss_", token_hash="t" * 64)
+        uow.session.add(token)
+    ids = {"upload_id": upload.id, "session_id": ws.id, "token_id": token.id}
     intruder = client.post("/v1/users", json={"email": "intruder@example.com"}).json()["token"]
     auth = {"Authorization": f"Bearer {intruder}"}
     checked = 0
