@@ -76,14 +76,15 @@ def risk_context(
 
 def alert_links(user: User, ws: WorkoutSession) -> dict[str, str]:
     settings = get_settings()
-    base = f"{settings.public_base_url}/v1/links"
+    # Web pages (ingest.web): the signed links act without signing in; the others sign in first.
+    base = f"{settings.public_base_url}/links"
     uid, sid = str(user.id), str(ws.id)
     return {
         "unsubscribe": f"{base}/{sign(settings, 'unsubscribe', uid)}",
         "cramped": f"{base}/{sign(settings, 'cramped', uid, sid)}",
         "no_cramp": f"{base}/{sign(settings, 'no_cramp', uid, sid)}",
-        "session": f"{settings.public_base_url}/v1/sessions/{sid}",
-        "profile": f"{settings.public_base_url}/docs#/profile",
+        "session": f"{settings.public_base_url}/sessions/{sid}",
+        "profile": f"{settings.public_base_url}/profile#alerts",
     }
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 
+from ingest import web
 from ingest.ratelimit import RateLimitMiddleware
 from ingest.routes import router
 
@@ -15,7 +16,10 @@ log = logging.getLogger(__name__)
 
 
 def create_app() -> FastAPI:
+    # docs_url/redoc_url off: ingest.web serves /docs from files in an installed wheel (no CDN).
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="sweatsync",
         version="0.1.0",
         description="Upload workout FIT files; get exertion, fluid and sodium loss, and cramp-risk alerts.",
@@ -56,6 +60,7 @@ def create_app() -> FastAPI:
         }
         return JSONResponse(body, 200 if ready else 503, None if ready else {"Retry-After": "5"})
 
+    web.install(app)  # last: its error pages wrap the API's handlers above for non-API paths
     return app
 
 
