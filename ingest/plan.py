@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.orm import Session
 
 from core.models import Profile
+from core.result import Assumption
 from workers import repository as repo
 from workers.activity import Activity
 from workers.analysis import athlete_from_profile
@@ -114,9 +115,9 @@ def drinking_plan(sweat_l: float, duration_min: float) -> list[PlanHour]:
     return out
 
 
-def _about_the_athlete(assumption: dict[str, Any]) -> bool:
+def _about_the_athlete(assumption: Assumption) -> bool:
     # The plan states the conditions itself; what is left to personalise is the profile.
-    return not str(assumption.get("personalize_with") or "").startswith("conditions.")
+    return not (assumption.personalize_with or "").startswith("conditions.")
 
 
 def plan_session(db: Session, *, user_id: uuid.UUID, plan: PlanIn) -> PlanOut:
@@ -131,8 +132,8 @@ def plan_session(db: Session, *, user_id: uuid.UUID, plan: PlanIn) -> PlanOut:
     )
     conditions = Conditions(temp_c=plan.temp_c, humidity_pct=plan.humidity_pct, indoor=plan.indoor)
     result = analyze(_synthetic_activity(plan, now), athlete, conditions)
-    fluid, sodium = result.get("fluid") or {}, result.get("sodium") or {}
-    sweat = fluid.get("sweat_l")
+    fluid, sodium = result.fluid, result.sodium
+    sweat = fluid.sweat_l
     hours = drinking_plan(float(sweat or 0.0), plan.duration_min)
     total = round(sum(h.drink_l for h in hours), 2)
     notes = [
@@ -152,15 +153,15 @@ def plan_session(db: Session, *, user_id: uuid.UUID, plan: PlanIn) -> PlanOut:
     )
     return PlanOut(
         sweat_l=_r(sweat, 2),
-        sweat_l_low=_r(fluid.get("sweat_l_low"), 2),
-        sweat_l_high=_r(fluid.get("sweat_l_high"), 2),
-        rate_l_per_h=_r(fluid.get("rate_l_per_h"), 2),
-        sodium_mg=_r(sodium.get("mg"), 0),
-        sodium_mg_low=_r(sodium.get("mg_low"), 0),
-        sodium_mg_high=_r(sodium.get("mg_high"), 0),
+        sweat_l_low=_r(fluid.sweat_l_low, 2),
+        sweat_l_high=_r(fluid.sweat_l_high, 2),
+        rate_l_per_h=_r(fluid.rate_l_per_h, 2),
+        sodium_mg=_r(sodium.mg, 0),
+        sodium_mg_low=_r(sodium.mg_low, 0),
+        sodium_mg_high=_r(sodium.mg_high, 0),
         drink_total_l=total,
         hours=hours,
         calibration=calibration,
         notes=notes,
-        assumptions=[a for a in result.get("assumptions", []) if _about_the_athlete(a)],
+        assumptions=[a.model_dump() for a in result.assumptions if _about_the_athlete(a)],
     )

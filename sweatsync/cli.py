@@ -62,10 +62,10 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         print(str(e), file=sys.stderr)
         return 1
     print(f"user {user.email} created (id {user.id}) in {get_settings().effective_database_url}")
-    print(f"API token (shown only once): {token}")
     if link:
         print(f"to sign in on the web, choose a password here (valid 7 days): "
               f"{get_settings().public_base_url}/invite/{link}")
+    print(f"API token (shown only once): {token}")  # last line: scripts read the token from it
     return 0
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from core.db import unit_of_work
 from core.models import CrampReport, WeighIn, WorkoutSession
+from core.result import stored_result
 from ingest.plan import PlanIn, plan_session
 from ingest.web.charts import bar_chart, scatter_chart
 from ingest.web.core import checked_form, form_float, form_str, render, require_user
@@ -44,14 +45,13 @@ def trends_page(request: Request) -> Response:
     points: list[tuple[float, float, bool]] = []
     weekly: dict[str, float] = defaultdict(float)
     for ws in sessions:
-        m = ws.metrics or {}
-        temp = (m.get("ambient") or {}).get("temp_c")
-        rate = (m.get("fluid") or {}).get("rate_l_per_h")
+        r = stored_result(ws)
+        temp, rate = r.ambient.temp_c, r.fluid.rate_l_per_h
         if temp is not None and rate is not None:
             points.append((float(temp), float(rate), ws.id in weighed))
         if ws.start_time is not None:
             monday = (ws.start_time - timedelta(days=ws.start_time.weekday())).date()
-            weekly[monday.isoformat()] += float((m.get("load") or {}).get("trimp_banister") or 0.0)
+            weekly[monday.isoformat()] += float(r.load.trimp_banister or 0.0)
     weeks = sorted(weekly.items())[-16:]
     return render(
         request,

@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 
 from core.db import unit_of_work
 from core.models import CrampReport, Upload, UploadStatus, User, WeighIn, WorkoutSession
+from core.result import SessionResult, stored_result
 from core.settings import get_settings
 from core.signing import unsign
 from ingest import service
@@ -62,6 +63,7 @@ class Row:
 
     upload: Upload
     session: WorkoutSession | None
+    result: SessionResult | None = None
 
 
 def _rows(user: User) -> list[Row]:
@@ -81,7 +83,7 @@ def _rows(user: User) -> list[Row]:
         if up.status == UploadStatus.DONE and up.storage_key.endswith(".zip"):
             continue  # an archive: its files are listed one by one
         legs = sorted(by_upload.get(up.id, []), key=lambda s: s.leg_index)
-        rows += [Row(up, ws) for ws in legs] if legs else [Row(up, None)]
+        rows += [Row(up, ws, stored_result(ws)) for ws in legs] if legs else [Row(up, None)]
     return rows
 
 

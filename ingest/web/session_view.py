@@ -10,6 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 from core.models import WorkoutSession
+from core.result import stored_result
 from ingest.web.charts import line_chart
 
 # Where each personal value is set: a profile field, or this session's conditions form.
@@ -159,7 +160,8 @@ def _charts(m: dict[str, Any]) -> list[tuple[str, Markup, str]]:
 
 
 def session_view(ws: WorkoutSession) -> SessionView:
-    m = dict(ws.metrics or {})
+    # Read through the typed contract (core.result), then as plain JSON for the templates.
+    m = stored_result(ws).to_json()
     return SessionView(
         m=m,
         figures=_figures(m),

@@ -13,6 +13,7 @@ from fitgen import build_fit, steady_records
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWEATSYNC_")}
+    env["XDG_DATA_HOME"] = str(cwd)  # the default data folder, inside the test's own
     return subprocess.run(
         [sys.executable, "-m", "sweatsync.cli", *args], cwd=cwd, env=env, capture_output=True, text=True
     )
@@ -30,7 +31,7 @@ def test_analyze_prints_the_session_json_without_any_server(tmp_path: Path) -> N
         assert key in session
     assert session["ambient"]["temp_c"] == 30
     assert session["power"]["avg_w"] == 210
-    assert not (tmp_path / "var").exists()  # no server, no database
+    assert not (tmp_path / "sweatsync").exists()  # no server, no database
 
 
 def test_analyze_prints_a_readable_summary(tmp_path: Path) -> None:

@@ -20,8 +20,11 @@ from sweatsync.embedded import free_port, redis_server_binary
 pytestmark = pytest.mark.integration
 
 
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("SWEATSYNC_")}
+def clean_env(home: Path) -> dict[str, str]:
+    """No SWEATSYNC_* settings; the default data folder ($XDG_DATA_HOME/sweatsync) inside the test's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWEATSYNC_")}
+    env["XDG_DATA_HOME"] = str(home)
+    return env
 
 
 def sweatsync(*args: str) -> list[str]:
@@ -35,7 +38,7 @@ def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everyth
     created = subprocess.run(
         sweatsync("user", "create", "solo@example.com"),
         cwd=tmp_path,
-        env=clean_env(),
+        env=clean_env(tmp_path),
         capture_output=True,
         text=True,
     )
@@ -44,7 +47,7 @@ def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everyth
 
     log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
     up = subprocess.Popen(
-        sweatsync("up", "--port", str(port)), cwd=tmp_path, env=clean_env(), stdout=log, stderr=log
+        sweatsync("up", "--port", str(port)), cwd=tmp_path, env=clean_env(tmp_path), stdout=log, stderr=log
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -80,16 +83,16 @@ def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everyth
             time.sleep(0.3)
         assert httpx.get(r.json()["status_url"], headers=auth).json()["status"] == "done"
 
-        outbox = tmp_path / "var" / "outbox"
+        outbox = tmp_path / "sweatsync" / "outbox"
         deadline = time.monotonic() + 60
         while not list(outbox.glob("*.eml")):
             assert time.monotonic() < deadline, (tmp_path / "up.log").read_text()[-4000:]
             time.sleep(0.3)
         listed = subprocess.run(
-            sweatsync("outbox"), cwd=tmp_path, env=clean_env(), capture_output=True, text=True
+            sweatsync("outbox"), cwd=tmp_path, env=clean_env(tmp_path), capture_output=True, text=True
         )
         assert "solo@example.com" in listed.stdout
-        assert (tmp_path / "var" / "sweatsync.db").exists()
+        assert (tmp_path / "sweatsync" / "sweatsync.db").exists()
     finally:
         children = psutil.Process(up.pid).children(recursive=True) if up.poll() is None else []
         up.send_signal(signal.SIGINT)
