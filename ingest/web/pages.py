@@ -40,7 +40,7 @@ from ingest.web.core import (
 )
 from ingest.web.session_view import session_view
 from sweatsync.demo import DEMO_NAME, demo_gpx
-from workers.activity import FitRejected
+from workers.activity import FileRejected
 from workers.formats.detect import sniff_kind
 
 router = APIRouter(include_in_schema=False)
@@ -135,7 +135,7 @@ async def _keep(user: User, received: Received) -> dict[str, Any]:
         return {"name": name, "error": "the file is empty"}
     try:
         kind = sniff_kind(received.head, name)
-    except FitRejected as e:
+    except FileRejected as e:
         return {"name": name, "error": e.reason}
     stored = await run_in_threadpool(
         service.store_upload, settings=get_settings(), user_id=user.id, received=received, kind=kind

@@ -141,3 +141,12 @@ def test_docs_are_served_from_files_in_an_installed_package(client: TestClient) 
     html = client.get("/docs").text
     assert "/static/swagger/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
+
+
+def test_a_file_that_is_no_workout_is_refused_with_a_sentence_on_the_upload_page(client: TestClient) -> None:
+    sign_up(client)
+    token = csrf_of(client.get("/upload").text)
+    r = client.post(
+        "/upload", data={"csrf_token": token}, files={"file": ("notes.txt", b"just some text", "text/plain")}
+    )
+    assert r.status_code == 422 and "not accepted" in r.text and "Traceback" not in r.text
