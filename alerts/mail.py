@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import logging
@@ -125,7 +126,11 @@ def _chart_png(chart: Any) -> tuple[str, bytes] | None:
         log.error("alerts.mail.chart_skipped reason=bad_content_id")
         return None
     try:
-        png = session_chart_png(chart.get("series"), units=str(chart.get("units") or "metric"))
+        stored = chart.get("png_b64")
+        if isinstance(stored, str):  # drawn once when the alert was queued: never again on a retry
+            png: bytes | None = base64.b64decode(stored, validate=True)
+        else:  # rows queued before the PNG was stored keep their series
+            png = session_chart_png(chart.get("series"), units=str(chart.get("units") or "metric"))
     except Exception:  # an email without its chart beats no email
         log.exception("alerts.mail.chart_skipped reason=render_error")
         return None

@@ -5,14 +5,14 @@ are formatted here, in Python, with units and ranges; the templates only lay the
 The payload is rendered once, at enqueue time, and stored in `alert_outbox.payload`; `alerts.mail` turns it
 into a MIME message (and sanitizes every header value once more).
 
-The session chart (alerts.chart) is the one part drawn at send time. The payload keeps the chart's cleaned
-series (`payload["chart"]["series"]`, a few KB per hour of session), not the PNG: a base64 PNG would be 2–4×
-larger in every outbox row, the drawing is deterministic (a retried send attaches the same bytes), and a
-drawing bug fixed before the send is fixed in the email too. The HTML refers to it as `cid:<payload cid>`.
+The session chart (alerts.chart) is drawn here too, once per alert: the payload keeps the PNG
+(`payload["chart"]["png_b64"]`, about 10 KB) so a retried send attaches the same bytes without drawing again.
+The HTML refers to it as `cid:<payload cid>`. A chart that cannot be drawn leaves no chart in the email.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 import textwrap
 from collections.abc import Mapping
@@ -24,7 +24,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts import fmt
-from alerts.chart import chart_series
+from alerts.chart import chart_series, session_chart_png
 from alerts.risk import MAX_SCORE
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -266,7 +266,10 @@ def _chart(
         parts.append(text)
     alt = f"Chart of your {duration + ' ' if duration else ''}{sport} over time: {'; '.join(parts)}."
     cid = f"session-chart.{re.sub(r'[^A-Za-z0-9-]', '', session_id)[:64] or 'session'}@sweatsync"
-    return {"cid": cid, "alt": alt, "units": units, "series": series}
+    png = session_chart_png(series, units=units)
+    if png is None:
+        return None
+    return {"cid": cid, "alt": alt, "units": units, "png_b64": base64.b64encode(png).decode("ascii")}
 
 
 def render_cramp_alert(
@@ -283,7 +286,7 @@ def render_cramp_alert(
     `links` needs "unsubscribe" (the one-click POST URL of RFC 8058); "session", "profile",
     "preferences" and the "did you cramp?" pair "cramped" / "no_cramp" are shown when present.
     Returns the outbox payload {"subject", "text", "html", "headers", "to_name"}, plus "chart"
-    ({"cid", "units", "series"}) when the session has a drawable `series`: the HTML then shows
+    ({"cid", "units", "png_b64"}) when the session has a drawable `series`: the HTML then shows
     `<img src="cid:...">` and `alerts.mail.build_message` attaches the PNG.
     """
     fmt.check_units(units)
@@ -345,5 +348,5 @@ def render_cramp_alert(
         "to_name": name or None,
     }
     if chart is not None:
-        payload["chart"] = {"cid": chart["cid"], "units": units, "series": chart["series"]}
+        payload["chart"] = {"cid": chart["cid"], "units": units, "png_b64": chart["png_b64"]}
     return payload

@@ -154,7 +154,7 @@ def test_the_delivered_message_carries_the_chart_inline_where_the_html_refers_to
 ) -> None:
     key = add_alert(series=make_series())
     stored = row(db_engine, key).payload
-    assert "chart" in stored and "series" in stored["chart"]  # the series is stored, not the image
+    assert "png_b64" in stored["chart"] and "series" not in stored["chart"]  # drawn once, at queue time
     handler = scripted_handler()
     assert relay(db_engine, smtp_sender(smtp_server(handler)), T0).sent == 1
     [(_, _, content)] = handler.accepted

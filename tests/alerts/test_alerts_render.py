@@ -7,6 +7,7 @@ and review the diff like code. The chart's own golden PNGs are in test_alerts_ch
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import uuid
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from alerts.assess import AlertPolicy, assess
+from alerts.chart import session_chart_png
 from alerts.recommend import recommend
 from alerts.render import render_cramp_alert
 from alerts.risk import RiskContext
@@ -326,13 +328,13 @@ def test_the_html_shows_the_chart_by_content_id_with_alt_text_and_the_text_body_
     assert "cid:" not in high["text"] and "Chart" not in high["text"]
 
 
-def test_the_payload_keeps_the_series_to_draw_not_the_image(high: dict[str, Any]) -> None:
+def test_the_payload_keeps_the_chart_drawn_once_when_the_alert_is_queued(
+    high: dict[str, Any], make_series: MakeSeries
+) -> None:
     chart = high["chart"]
-    assert set(chart) == {"cid", "units", "series"}
-    assert set(chart["series"]) == {"t_min", "heart_rate", "fluid_l", "fluid_l_low", "fluid_l_high"}
-    stored = json.dumps(chart)
-    assert "iVBOR" not in stored  # no base64 PNG
-    assert len(stored) < 12_000  # a 4 h 12 min session, one point a minute
+    assert set(chart) == {"cid", "units", "png_b64"}
+    assert base64.b64decode(chart["png_b64"]) == session_chart_png(make_series(252))
+    assert len(json.dumps(chart)) < 20_000  # about 10 KB of PNG, whatever the session's length
 
 
 def test_a_session_without_a_series_renders_without_a_chart(make_session: MakeSession) -> None:
