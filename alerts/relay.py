@@ -12,11 +12,10 @@ Three short transactions per batch, each through `core.db.unit_of_work`:
 A reclaimed `sending` row may already have been delivered (a crash between the server's 250 and our commit):
 it is logged with `possible_duplicate=true` and sent again with the same Message-ID.
 
-Rows are routed by kind: `webhook` rows go to the webhook sender (alerts.webhook: an HTTPS POST signed with
-the user's current secret to the user's current URL, both read at claim time, with `Idempotency-Key: <dedup
-key>` so the receiver can drop the duplicate); every other kind is an email for the mail sender. Both share
-the claim, backoff and permanent-failure bookkeeping; each has its own error classification. A webhook row
-records its Idempotency-Key in `message_id`.
+Rows are delivered by the channel their kind names in `alerts.channels.channel_table` (email, webhook): the
+channel builds and sends, and classifies its own errors; the claim, backoff and permanent-failure bookkeeping
+here are shared and never branch on the kind. The tuning (batch size, backoff, attempts, lock time) comes
+from the settings (`SWEATSYNC_RELAY_*`); the arguments of `relay_due` override it.
 """
 
 from __future__ import annotations
@@ -24,37 +23,24 @@ from __future__ import annotations
 import logging
 import random
 import time
-import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Table, and_, or_, select, update
 from sqlalchemy.engine import Engine
 
-from alerts import webhook
-from alerts.dedup import WEBHOOK
-from alerts.mail import (
-    PERMANENT,
-    FileOutboxSender,
-    Sender,
-    SmtpSender,
-    build_message,
-    classify_error,
-    describe_error,
-    domain_of,
-    message_id_for,
-)
-from alerts.webhook import WebhookError, WebhookSender, webhook_body, webhook_sender_from_settings
+from alerts.channels import Channel, Claim, EmailChannel, WebhookChannel, channel_table
+from alerts.mail import PERMANENT, FileOutboxSender, Sender, SmtpSender
+from alerts.webhook import WebhookSender, webhook_sender_from_settings
 from core.db import is_postgres, unit_of_work
-from core.models import AlertOutbox, OutboxStatus, User
+from core.models import AlertOutbox, OutboxStatus
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("sweatsync.alerts.relay")
 
 _T = cast(Table, AlertOutbox.__table__)
-_U = User.__table__
 
 
 @dataclass
@@ -65,20 +51,6 @@ class RelayStats:
     failed: int = 0  # permanent error, or attempts used up
     reclaimed: int = 0  # taken back from a relay that died mid-send: possible duplicates
     lost_lock: int = 0  # another relay took the row over before we sent it; skipped
-
-
-@dataclass(frozen=True)
-class _Claim:
-    id: uuid.UUID
-    dedup_key: str
-    recipient: str
-    payload: dict[str, Any]
-    attempts: int  # after the claim's increment
-    message_id: str  # the email's Message-ID; for a webhook row, its Idempotency-Key
-    kind: str = ""
-    user_id: uuid.UUID | None = None
-    webhook_url: str | None = None  # webhook rows: the user's URL and secret as they are now
-    webhook_secret: str | None = field(default=None, repr=False)
 
 
 def backoff_delay_s(attempts: int, *, base_s: float, cap_s: float, rng: random.Random) -> float:
@@ -93,10 +65,10 @@ def sender_from_settings(settings: Settings) -> SmtpSender | FileOutboxSender:
 
 
 def _claim(
-    engine: Engine | None, *, now: datetime, limit: int, lock_s: float, max_attempts: int, domain: str,
-    stats: RelayStats,
-) -> list[_Claim]:  # fmt: skip
-    claims: list[_Claim] = []
+    engine: Engine | None, *, now: datetime, limit: int, lock_s: float, max_attempts: int,
+    channels: dict[str, Channel], stats: RelayStats,
+) -> list[Claim]:  # fmt: skip
+    claims: list[Claim] = []
     with unit_of_work(engine) as uow:
         s = uow.session
         due = or_(
@@ -118,8 +90,11 @@ def _claim(
         for row in s.execute(stmt).all():
             reclaimed = row.status == OutboxStatus.SENDING
             still = and_(_T.c.id == row.id, _T.c.status == row.status, _T.c.attempts == row.attempts)
-            # A webhook row's "message id" is its Idempotency-Key: the dedup key itself.
-            message_id = row.dedup_key if row.kind == WEBHOOK else message_id_for(row.dedup_key, domain)
+            channel = channels.get(row.kind)
+            if channel is None:
+                _give_up(s, still, stats, row, f"no channel delivers outbox rows of kind {row.kind!r}")
+                continue
+            message_id = channel.message_id(row.dedup_key)
             if row.attempts >= max_attempts:
                 done = s.execute(
                     update(_T)
@@ -158,7 +133,7 @@ def _claim(
                     row.id, row.dedup_key, message_id, row.attempts,
                 )  # fmt: skip
             claims.append(
-                _Claim(
+                Claim(
                     id=row.id,
                     dedup_key=row.dedup_key,
                     recipient=row.recipient,
@@ -169,28 +144,28 @@ def _claim(
                     user_id=row.user_id,
                 )
             )
-        claims = _with_webhook_targets(s, claims)
+        # Each channel fills in what it reads at claim time (a webhook: the user's URL and secret as now).
+        claims = [c for kind, group in _by_kind(claims).items() for c in channels[kind].prepare(s, group)]
     stats.claimed = len(claims)
     return claims
 
 
-def _with_webhook_targets(s: Any, claims: list[_Claim]) -> list[_Claim]:
-    """Webhook rows go to their user's URL, signed with their secret, as they are NOW (never stored twice)."""
-    owners = {c.user_id for c in claims if c.kind == WEBHOOK}
-    if not owners:
-        return claims
-    rows = s.execute(select(_U.c.id, _U.c.webhook_url, _U.c.webhook_secret).where(_U.c.id.in_(owners)))
-    targets = {r.id: (r.webhook_url, r.webhook_secret) for r in rows}
-    out = []
-    for c in claims:
-        if c.kind == WEBHOOK:
-            url, secret = targets.get(c.user_id, (None, None))
-            c = replace(c, webhook_url=url, webhook_secret=secret)
-        out.append(c)
-    return out
+def _by_kind(claims: list[Claim]) -> dict[str, list[Claim]]:
+    groups: dict[str, list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault(claim.kind, []).append(claim)
+    return groups
 
 
-def _renew_lock(engine: Engine | None, claim: _Claim, locked_until: datetime) -> bool:
+def _give_up(s: Any, still: Any, stats: RelayStats, row: Any, error: str) -> None:
+    failed = {"status": OutboxStatus.FAILED, "locked_until": None, "last_error": error}
+    done = s.execute(update(_T).where(still).values(**failed))
+    if cast(CursorResult[Any], done).rowcount == 1:
+        stats.failed += 1
+        log.error("alerts.relay.failed outbox_id=%s permanent=true error=%s", row.id, error)
+
+
+def _renew_lock(engine: Engine | None, claim: Claim, locked_until: datetime) -> bool:
     with unit_of_work(engine) as uow:
         res = uow.session.execute(
             update(_T)
@@ -200,7 +175,7 @@ def _renew_lock(engine: Engine | None, claim: _Claim, locked_until: datetime) ->
         return cast(CursorResult[Any], res).rowcount == 1
 
 
-def _mark_sent(engine: Engine | None, claim: _Claim, when: datetime) -> None:
+def _mark_sent(engine: Engine | None, claim: Claim, when: datetime) -> None:
     # Delivered is the truth even if another relay took the row meanwhile: only never un-send.
     with unit_of_work(engine) as uow:
         uow.session.execute(
@@ -216,7 +191,7 @@ def _mark_sent(engine: Engine | None, claim: _Claim, when: datetime) -> None:
         )
 
 
-def _mark_error(engine: Engine | None, claim: _Claim, values: dict[str, Any]) -> bool:
+def _mark_error(engine: Engine | None, claim: Claim, values: dict[str, Any]) -> bool:
     with unit_of_work(engine) as uow:
         res = uow.session.execute(
             update(_T)
@@ -226,7 +201,7 @@ def _mark_error(engine: Engine | None, claim: _Claim, values: dict[str, Any]) ->
         return cast(CursorResult[Any], res).rowcount == 1
 
 
-def _release(engine: Engine | None, claims: Sequence[_Claim]) -> None:
+def _release(engine: Engine | None, claims: Sequence[Claim]) -> None:
     """Hand back claimed rows we never tried to send (we are stopping): no attempt is charged."""
     try:
         with unit_of_work(engine) as uow:
@@ -240,16 +215,37 @@ def _release(engine: Engine | None, claims: Sequence[_Claim]) -> None:
         log.exception("alerts.relay.release_failed count=%d", len(claims))
 
 
+@dataclass(frozen=True)
+class RelayTuning:
+    """How the relay paces itself; `from_settings` reads SWEATSYNC_RELAY_*."""
+
+    batch_size: int = 50
+    backoff_base_s: float = 30.0
+    backoff_cap_s: float = 3600.0
+    max_attempts: int = 10
+    lock_s: float = 120.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RelayTuning:
+        return cls(
+            batch_size=settings.relay_batch_size,
+            backoff_base_s=settings.relay_backoff_base_s,
+            backoff_cap_s=settings.relay_backoff_cap_s,
+            max_attempts=settings.relay_max_attempts,
+            lock_s=settings.relay_lock_s,
+        )
+
+
 def relay_due(
     *,
     engine: Engine | None = None,
     sender: Sender,
     now: datetime | None = None,
-    limit: int = 50,
-    backoff_base_s: float = 30.0,
-    backoff_cap_s: float = 3600.0,
-    max_attempts: int = 10,
-    lock_s: float = 120,
+    limit: int | None = None,
+    backoff_base_s: float | None = None,
+    backoff_cap_s: float | None = None,
+    max_attempts: int | None = None,
+    lock_s: float | None = None,
     mail_from: str | None = None,
     rng: random.Random | None = None,
     webhook_sender: WebhookSender | None = None,
@@ -259,51 +255,54 @@ def relay_due(
     `now` pins the clock (tests advance it instead of sleeping); by default the wall clock is read at each
     step. `mail_from` defaults to Settings.mail_from; the Message-ID domain is taken from it. Email rows go
     to `sender`, webhook rows to `webhook_sender` (built from the settings when the first one is due).
+    The tuning arguments left as None come from the settings (RelayTuning.from_settings).
     """
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    sender_address = mail_from or get_settings().mail_from
-    domain = domain_of(sender_address)
-    rng = rng or random.Random()
+    settings = get_settings()
+    base = RelayTuning.from_settings(settings)
+    tuning = RelayTuning(
+        batch_size=limit if limit is not None else base.batch_size,
+        backoff_base_s=backoff_base_s if backoff_base_s is not None else base.backoff_base_s,
+        backoff_cap_s=backoff_cap_s if backoff_cap_s is not None else base.backoff_cap_s,
+        max_attempts=max_attempts if max_attempts is not None else base.max_attempts,
+        lock_s=lock_s if lock_s is not None else base.lock_s,
+    )
+    email = EmailChannel(sender, mail_from=mail_from or settings.mail_from, date=now)
+    hooks = WebhookChannel(lambda: webhook_sender or webhook_sender_from_settings(get_settings()))
+    return _relay(engine, channel_table(email, hooks), now, tuning, rng or random.Random())
+
+
+def _relay(
+    engine: Engine | None, channels: dict[str, Channel], now: datetime | None, tuning: RelayTuning,
+    rng: random.Random,
+) -> RelayStats:  # fmt: skip
     stats = RelayStats()
     claim_now = now or datetime.now(UTC)
     started = time.monotonic()
     claims = _claim(
         engine,
         now=claim_now,
-        limit=limit,
-        lock_s=lock_s,
-        max_attempts=max_attempts,
-        domain=domain,
+        limit=tuning.batch_size,
+        lock_s=tuning.lock_s,
+        max_attempts=tuning.max_attempts,
+        channels=channels,
         stats=stats,
     )
-
     for index, claim in enumerate(claims):
         try:
             elapsed = time.monotonic() - started
-            if elapsed > lock_s / 4 and not _renew_lock(
-                engine, claim, claim_now + timedelta(seconds=elapsed + lock_s)
+            if elapsed > tuning.lock_s / 4 and not _renew_lock(
+                engine, claim, claim_now + timedelta(seconds=elapsed + tuning.lock_s)
             ):
                 stats.lost_lock += 1
                 log.warning("alerts.relay.lost_lock outbox_id=%s", claim.id)
                 continue
+            channel = channels[claim.kind]
             try:
-                if claim.kind == WEBHOOK:
-                    webhook_sender = webhook_sender or webhook_sender_from_settings(get_settings())
-                    _post_webhook(claim, webhook_sender)
-                else:
-                    message = build_message(
-                        claim.payload,
-                        sender=sender_address,
-                        recipient=claim.recipient,
-                        message_id=claim.message_id,
-                        date=now,
-                    )
-                    sender.send(message, recipients=[claim.recipient])
+                channel.send(claim)
             except Exception as exc:
-                _record_error(
-                    engine, claim, exc, now, stats, backoff_base_s, backoff_cap_s, max_attempts, rng
-                )
+                _record_error(engine, claim, exc, channel, now, stats, tuning, rng)
                 continue
             _mark_sent(engine, claim, now or datetime.now(UTC))
             stats.sent += 1
@@ -317,28 +316,14 @@ def relay_due(
     return stats
 
 
-def _post_webhook(claim: _Claim, sender: WebhookSender) -> None:
-    if not claim.webhook_url:
-        raise WebhookError("the athlete removed the webhook URL; not sent")
-    sender.send(
-        claim.webhook_url,
-        body=webhook_body(claim.payload),
-        secret=claim.webhook_secret or "",
-        idempotency_key=claim.dedup_key,
-    )
-
-
 def _record_error(
-    engine: Engine | None, claim: _Claim, exc: Exception, now: datetime | None, stats: RelayStats,
-    base_s: float, cap_s: float, max_attempts: int, rng: random.Random,
+    engine: Engine | None, claim: Claim, exc: Exception, channel: Channel, now: datetime | None,
+    stats: RelayStats, tuning: RelayTuning, rng: random.Random,
 ) -> None:  # fmt: skip
     when = now or datetime.now(UTC)
-    classify: Callable[[BaseException], str] = classify_error
-    describe: Callable[[BaseException], str] = describe_error
-    if claim.kind == WEBHOOK:
-        classify, describe = webhook.classify_error, webhook.describe_error
-    error = describe(exc)
-    if classify(exc) == PERMANENT:
+    max_attempts, base_s, cap_s = tuning.max_attempts, tuning.backoff_base_s, tuning.backoff_cap_s
+    error = channel.describe(exc)
+    if channel.classify(exc) == PERMANENT:
         if _mark_error(engine, claim, {"status": OutboxStatus.FAILED, "last_error": error}):
             stats.failed += 1
         log.error("alerts.relay.failed outbox_id=%s permanent=true error=%s", claim.id, error)

@@ -22,15 +22,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from alerts.assess import AlertPolicy, assess
-from alerts.dedup import CRAMP_RISK, cramp_risk_key
+from alerts.channels import EmailChannel, WebhookChannel, channel_table
+from alerts.dedup import CRAMP_RISK, WEBHOOK, cramp_risk_key
 from alerts.mail import FileOutboxSender, SmtpSender
 from alerts.outbox import enqueue_alert
 from alerts.relay import RelayStats, relay_due, sender_from_settings
 from alerts.render import render_cramp_alert
 from alerts.risk import RiskContext
+from alerts.webhook import WebhookSender
 from core.db import unit_of_work
 from core.models import AlertOutbox, OutboxStatus
-from core.settings import Settings, SmtpConfig
+from core.settings import Settings, SmtpConfig, reset_settings_cache
 
 pytestmark = pytest.mark.integration
 
@@ -461,3 +463,55 @@ def test_it_picks_smtp_when_a_url_is_set_and_the_file_outbox_otherwise(tmp_path:
     files = sender_from_settings(Settings(var_dir=tmp_path))
     assert isinstance(files, FileOutboxSender)
     assert files.directory == (tmp_path / "outbox").resolve()
+
+
+# ---------------------------------------------------------------- channels and tuning
+
+
+def test_every_outbox_kind_has_exactly_one_channel() -> None:
+    channels = channel_table(
+        EmailChannel(FileOutboxSender(Path(".")), mail_from=MAIL_FROM), WebhookChannel(WebhookSender)
+    )
+    assert set(channels) == {CRAMP_RISK, WEBHOOK}
+    assert channels[WEBHOOK].message_id("webhook:abc") == "webhook:abc"  # its Idempotency-Key
+    assert channels[CRAMP_RISK].message_id("cramp_risk:abc") == "<cramp_risk.abc@sweatsync.test>"
+
+
+def test_a_row_of_a_kind_no_channel_delivers_fails_with_a_sentence_and_is_never_sent(
+    db_engine: Engine, seed_session: Seed, smtp_server: StartSmtp, scripted_handler: Any
+) -> None:
+    user_id, session_id = seed_session()
+    with unit_of_work(db_engine) as uow:
+        enqueue_alert(
+            uow.session, user_id=user_id, session_id=session_id, kind="carrier_pigeon",
+            dedup_key=f"carrier_pigeon:{session_id}", recipient="x@example.org", payload={}, now=T0,
+        )  # fmt: skip
+    handler = scripted_handler()
+    stats = relay(db_engine, smtp_sender(smtp_server(handler)), T0)
+    assert (stats.sent, stats.failed, handler.rcpt_calls) == (0, 1, 0)
+    failed = row(db_engine, f"carrier_pigeon:{session_id}")
+    assert failed.status == OutboxStatus.FAILED
+    assert failed.last_error == "no channel delivers outbox rows of kind 'carrier_pigeon'"
+
+
+def test_the_relay_takes_its_attempts_and_backoff_from_the_settings(
+    db_engine: Engine,
+    add_alert: Callable[..., str],
+    smtp_server: StartSmtp,
+    scripted_handler: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SWEATSYNC_RELAY_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("SWEATSYNC_RELAY_BACKOFF_BASE_S", "7")
+    reset_settings_cache()
+    try:
+        key = add_alert()
+        sender = smtp_sender(smtp_server(scripted_handler(data_replies=["451 4.3.0 busy"] * 5)))
+        relay_due(engine=db_engine, sender=sender, now=T0, mail_from=MAIL_FROM, rng=random.Random(1))
+        first = row(db_engine, key)
+        assert 7 * 0.8 <= (first.next_attempt_at - T0).total_seconds() <= 7 * 1.2
+        relay_due(engine=db_engine, sender=sender, now=first.next_attempt_at, mail_from=MAIL_FROM)
+        assert row(db_engine, key).status == OutboxStatus.FAILED  # gave up after 2 attempts, as set
+    finally:
+        monkeypatch.undo()
+        reset_settings_cache()
