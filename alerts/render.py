@@ -40,6 +40,7 @@ SPORT_WORDS = {
     "hiking": "hike",
     "rowing": "row",
     "training": "workout",
+    "multisport": "multisport event",  # the legs of one event (alerts.events.combine)
 }
 
 AMBIENT_SOURCES = {

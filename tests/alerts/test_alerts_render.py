@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from alerts.assess import AlertPolicy, assess
+from alerts.assess import AlertPolicy, assess, assess_event
 from alerts.chart import session_chart_png
 from alerts.recommend import recommend
 from alerts.render import render_cramp_alert
@@ -440,3 +440,34 @@ def test_every_high_email_carries_the_cramp_advice_of_science_10_9(high: dict[st
         "at rest or at night",
     ):
         assert phrase in flat, phrase
+
+
+def test_it_renders_one_email_for_a_two_leg_event_with_unknown_intake_exactly_as_the_golden_files(
+    make_session: MakeSession,
+) -> None:
+    # A bike and a run 5 min apart, nothing logged about drinking: one event, one email, no volume to drink.
+    bike = make_session(
+        start_time="2025-06-14T07:00:00Z", duration_s=10800.0, moving_time_s=10700.0, series=None,
+        fluid={"intake_l": None, "sweat_l": 1.3, "sweat_l_low": 0.9, "sweat_l_high": 1.7, "deficit_l": 1.6},
+        sodium={"mg": 1930.0, "mg_low": 965.0, "mg_high": 2895.0},
+    )  # fmt: skip
+    run = make_session(
+        sport="running", start_time="2025-06-14T10:05:00Z", duration_s=5400.0, moving_time_s=5350.0,
+        power=None, load={"hr_intensity": 0.87, "hrss": 110}, series=None,
+        fluid={"intake_l": None, "sweat_l": 0.9, "sweat_l_low": 0.6, "sweat_l_high": 1.2, "deficit_l": 1.2},
+        sodium={"mg": 1290.0, "mg_low": 645.0, "mg_high": 1935.0},
+    )  # fmt: skip
+    done = assess_event([bike, run], RiskContext(cramp_history="ever"), AlertPolicy())
+    email = {**done.combined, **done.assessment.as_json()}
+    assert done.assessment.recommendations["fluid_l"] is None
+    payload = render_cramp_alert(
+        session=email,
+        user_email="tri@example.org",
+        display_name="Kai",
+        session_id=SESSION_ID,
+        links=LINKS,
+    )
+    check_golden("cramp_risk_event_unknown_intake", payload)
+    flat = " ".join(payload["text"].split())
+    assert "subtract what you drank during the session and replace the rest" in flat
+    assert "drink up to" not in flat
