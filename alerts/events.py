@@ -83,6 +83,12 @@ def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _sum_known(values: Sequence[Any]) -> float | None:
+    """Sum of the figures that are known (a lower bound when a leg, say a swim, has none); None if none is."""
+    known = [v for v in (_num(v) for v in values) if v is not None]
+    return float(sum(known)) if known else None
+
+
 def _section(leg: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     block = leg.get(name)
     return block if isinstance(block, Mapping) else {}
@@ -96,8 +102,11 @@ def _intensity(leg: Mapping[str, Any]) -> float:
 
 def _fluid(legs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     blocks = [_section(leg, "fluid") for leg in legs]
-    keys = ("sweat_l", "sweat_l_low", "sweat_l_high", "respiratory_l", "intake_l", "deficit_l")
-    out: dict[str, Any] = {key: _sum([b.get(key) for b in blocks]) for key in (*keys, "body_mass_pct")}
+    # What was lost: the legs that have a figure (never more than the truth). What was drunk, and the deficit
+    # built on it: only when every leg knows it, or an unknown intake would pass for "nothing drunk".
+    lost = ("sweat_l", "sweat_l_low", "sweat_l_high", "respiratory_l")
+    out: dict[str, Any] = {key: _sum_known([b.get(key) for b in blocks]) for key in lost}
+    out |= {key: _sum([b.get(key) for b in blocks]) for key in ("intake_l", "deficit_l", "body_mass_pct")}
     minutes = [_num(b.get("uncompensable_minutes")) for b in blocks]
     known = [m for m in minutes if m is not None]
     out["uncompensable_minutes"] = sum(known) if known else None
@@ -110,7 +119,8 @@ def _fluid(legs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 def _sodium(legs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     blocks = [_section(leg, "sodium") for leg in legs]
-    out: dict[str, Any] = {key: _sum([b.get(key) for b in blocks]) for key in ("mg", "mg_low", "mg_high")}
+    keys = ("mg", "mg_low", "mg_high")
+    out: dict[str, Any] = {key: _sum_known([b.get(key) for b in blocks]) for key in keys}
     conc = [c for c in (_num(b.get("concentration_mmol_l")) for b in blocks) if c is not None]
     out["concentration_mmol_l"] = max(conc) if conc else None
     measured = all(b.get("concentration_source") == "measured" for b in blocks)
@@ -147,8 +157,9 @@ def _quality(legs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def combine(legs: Sequence[Mapping[str, Any]], *, ended_at: datetime | None = None) -> dict[str, Any]:
     """One session JSON for a whole event (its legs in time order), to score and advise on as one.
 
-    A single leg comes back unchanged. For several: moving time, distance, sweat, intake and sodium are summed
-    (None if any leg's figure is unknown); intensity is the hardest leg's; conditions the hottest leg's.
+    A single leg comes back unchanged. For several: moving time, distance, sweat and sodium are summed over
+    the legs that have them; intake and deficit only when every leg knows them; intensity is the hardest
+    leg's; conditions the hottest leg's.
     """
     if not legs:
         raise ValueError("an event has at least one session")

@@ -154,6 +154,8 @@ def _sodium(f: AdviceFacts, overdrinking: bool) -> tuple[int | None, list[str]]:
     target = limits.sodium_after_mg(f.sodium_mg)
     if target is None:
         return None, ["Sodium: we could not estimate your sodium loss; salt your recovery meal to taste."]
+    if target == 0:
+        return 0, ["Sodium: your estimated sodium loss is small; salt your recovery meal to taste."]
     capped = f.sodium_mg is not None and f.sodium_mg > limits.SODIUM_AFTER_MAX_MG
     if capped:
         head = (

@@ -15,6 +15,7 @@ from alerts import fmt
 
 # Temperature sources that are a measurement (or the athlete's own entry), never a default.
 MEASURED_TEMP_SOURCES = frozenset({"override", "weather", "weather_message", "head_unit"})
+MAX_PLAUSIBLE_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,15 @@ def advice_facts(session: Mapping[str, Any]) -> AdviceFacts:
     num = _finite
     fluid, sodium = fmt.section(session, "fluid"), fmt.section(session, "sodium")
     ambient, quality = fmt.section(session, "ambient"), fmt.section(session, "data_quality")
-    reasons = quality.get("reasons")
+    listed = quality.get("reasons")
+    reasons = [str(r) for r in listed] if isinstance(listed, list) else []
+    duration = num(session.get("duration_s"))
+    implausible = quality.get("implausible") is True
+    if duration is not None and duration > MAX_PLAUSIBLE_S and not implausible:
+        # science.md §10.6, checked here too: a 27-h recording once asked for 16.9 L.
+        implausible, reasons = True, [*reasons, "the recording lasts more than 24 hours"]
     return AdviceFacts(
-        duration_s=num(session.get("duration_s")),
+        duration_s=duration,
         moving_time_s=num(session.get("moving_time_s")),
         partial=session.get("partial") is True,
         sweat_l=num(fluid.get("sweat_l")),
@@ -98,7 +105,7 @@ def advice_facts(session: Mapping[str, Any]) -> AdviceFacts:
         sodium_low=num(sodium.get("mg_low")),
         sodium_high=num(sodium.get("mg_high")),
         concentration=num(sodium.get("concentration_mmol_l")),
-        implausible=quality.get("implausible") is True,
+        implausible=implausible,
         ftp_stale=quality.get("ftp_stale") is True,
-        quality_reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (),
+        quality_reasons=tuple(reasons),
     )

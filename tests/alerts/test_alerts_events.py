@@ -124,3 +124,14 @@ def test_it_never_sends_a_second_email_for_an_event_that_had_one() -> None:
 def test_it_never_emails_an_athlete_who_opted_out() -> None:
     decision = alert_decision(tier="high", ended_at=NOW, policy=AlertPolicy(now=NOW, opted_out=True))
     assert decision["status"] == "opted_out" and decision["send"] is False
+
+
+def test_it_sums_the_sweat_and_sodium_of_the_legs_that_have_them_when_a_swim_has_none(
+    make_session: MakeSession,
+) -> None:
+    unknown = {"sweat_l": None, "sweat_l_low": None, "sweat_l_high": None, "intake_l": None}
+    swim = make_session(sport="swimming", fluid=unknown, sodium={"mg": None, "mg_low": None, "mg_high": None})
+    bike = make_session(fluid={"sweat_l": 2.0, "intake_l": 1.0}, sodium={"mg": 1800.0})
+    event = combine([swim, bike])
+    assert event["fluid"]["sweat_l"] == 2.0 and event["sodium"]["mg"] == 1800.0  # never more than known
+    assert event["fluid"]["intake_l"] is None  # the swim's drinking is not known

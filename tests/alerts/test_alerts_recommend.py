@@ -328,3 +328,21 @@ def test_it_never_mentions_a_diagnosis_or_a_cure(make_session: MakeSession) -> N
     text = " ".join(recommend(make_session(), RISK_LOW)["messages"]).lower()
     assert "diagnos" not in text
     assert "cures" not in text and "will prevent" not in text
+
+
+def test_it_treats_a_recording_over_24_hours_as_implausible_and_names_no_volume(
+    make_session: MakeSession,
+) -> None:
+    # The 27-h recording with heart rate stuck at 110 (issue 11), even before its data_quality is filled in.
+    session = make_session(
+        duration_s=99997.0, fluid={"intake_l": 0.5, "deficit_l": 2.0}, sodium={"mg": 10734.0}
+    )
+    result = recommend(session, RISK_LOW)
+    assert result["fluid_l"] is None and result["sodium_mg"] is None
+    assert "the recording lasts more than 24 hours" in result["notices"][0]
+
+
+def test_it_suggests_no_sodium_amount_when_the_estimated_loss_is_nil(make_session: MakeSession) -> None:
+    result = recommend(make_session(sodium={"mg": 0.0, "mg_low": 0.0, "mg_high": 0.0}), RISK_LOW)
+    assert result["sodium_mg"] == 0
+    assert "estimated sodium loss is small; salt your recovery meal to taste" in result["messages"][1]
