@@ -150,6 +150,11 @@ def iter_xml(data: bytes, what: str, root: str, max_elements: int) -> Iterator[t
                 f"this {what} file is not readable XML ({_describe_parse_error(exc)}); it may be damaged"
             ) from exc
         raise
+    except (LookupError, ValueError) as exc:  # an encoding expat does not know ("UTF-.FIT8") or take (UTF-7)
+        raise FileRejected(
+            f"this {what} file declares a text encoding that cannot be read; save it as UTF-8 and upload it "
+            "again"
+        ) from exc
 
 
 def broken_xml_reason(what: str, exc: ParseError) -> str:

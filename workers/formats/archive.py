@@ -91,7 +91,7 @@ def display_name(raw: str) -> str:
 
 def _skipped(info: zipfile.ZipInfo) -> bool:
     parts = [p for p in info.filename.replace("\\", "/").split("/") if p]
-    if info.is_dir() or not parts:
+    if not parts or info.is_dir():  # an empty name (is_dir() would raise IndexError on it)
         return True
     if "__MACOSX" in parts:
         return True
@@ -174,7 +174,10 @@ def expand_zip(
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error) as exc:
+    except (
+        zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, struct.error,
+        NotImplementedError,  # a zip "version" zipfile does not read (found by atheris)
+    ) as exc:  # fmt: skip
         raise FileRejected(
             "the zip archive is damaged or cut off: its table of contents could not be read"
         ) from exc
