@@ -78,6 +78,17 @@ class WeatherUsed(Part):
     samples: int | None = None
 
 
+class WeatherLookup(Part):
+    """What the weather lookup did (workers.weather, owned by `weather`): `status` is used | off |
+    not_applicable (indoor, no GPS) | unavailable (provider down, slow, rate-limiting, no data yet), `reason`
+    says why no observation was used, `samples` the values per rounded place and hour."""
+
+    status: str | None = None
+    reason: str | None = None
+    provider: str | None = None
+    samples: list[dict[str, Any]] = Field(default_factory=list)
+
+
 MEASURED_TEMP_SOURCES = frozenset({"override", "weather", "weather_message", "head_unit"})
 
 
@@ -122,6 +133,7 @@ class Ambient(Part):
     temp_measured: bool | None = None  # v2: True unless the temperature is a default (alerts §10.7)
     sources: AmbientSources | None = None  # v2
     weather: WeatherUsed | None = None  # v2: the observation used, or None
+    weather_lookup: WeatherLookup | None = None  # v2: the lookup's outcome (None: not attempted)
     solar: Solar | None = None  # v2
     clothing: Clothing | None = None  # v2
 

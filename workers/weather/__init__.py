@@ -7,7 +7,13 @@
 - lookup.py: the fetch step the worker runs before the analysis; it never fails the analysis.
 """
 
-from workers.weather.lookup import WeatherLookup, lookup_weather, provider_from_settings
+from workers.weather.lookup import (
+    WeatherLookup,
+    annotate,
+    fetch_weather,
+    lookup_weather,
+    provider_from_settings,
+)
 from workers.weather.provider import HourlyObservation, WeatherProvider, WeatherUnavailable
 
 __all__ = [
@@ -15,6 +21,8 @@ __all__ = [
     "WeatherLookup",
     "WeatherProvider",
     "WeatherUnavailable",
+    "annotate",
+    "fetch_weather",
     "lookup_weather",
     "provider_from_settings",
 ]

@@ -15,10 +15,15 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from core.db import UnitOfWork, unit_of_work
+from core.result import Assumption, SessionResult
+from core.result import WeatherLookup as WeatherLookupPart
 from core.settings import Settings
 from workers.activity import Activity
 from workers.physiology.inputs import WeatherObservation
+from workers.physiology.report import assumption
 from workers.weather import cache
 from workers.weather.openmeteo import OpenMeteoArchive
 from workers.weather.provider import HourlyObservation, WeatherProvider, WeatherUnavailable
@@ -52,14 +57,29 @@ def provider_from_settings(settings: Settings) -> WeatherProvider | None:
     )
 
 
+def fetch_weather(
+    settings: Settings, activity: Activity, *, indoor_override: bool | None = None
+) -> WeatherLookup:
+    """The worker's entry point: never fails the analysis (a database outage still propagates, so the task
+    retries as it would without weather)."""
+    try:
+        return lookup_weather(settings, activity, indoor_override=indoor_override)
+    except OperationalError:
+        raise
+    except Exception:
+        log.exception("sweatsync.weather.lookup_failed")
+        return WeatherLookup(None, UNAVAILABLE, "the weather lookup failed unexpectedly")
+
+
 def lookup_weather(
     settings: Settings,
     activity: Activity,
     *,
     indoor_override: bool | None = None,
     provider: WeatherProvider | None = None,
-    uow: Callable[[], AbstractContextManager[UnitOfWork]] = unit_of_work,
+    uow: Callable[[], AbstractContextManager[UnitOfWork]] | None = unit_of_work,
 ) -> WeatherLookup:
+    """The weather for the activity; `uow=None` asks the provider without the cache (the local CLI)."""
     if not settings.weather_active:
         return WeatherLookup(None, OFF, "weather lookups are turned off on this server")
     indoor = indoor_override if indoor_override is not None else activity.indoor
@@ -86,19 +106,21 @@ def lookup_weather(
 def _gather(
     provider: WeatherProvider,
     points: list[SamplePoint],
-    uow: Callable[[], AbstractContextManager[UnitOfWork]],
+    uow: Callable[[], AbstractContextManager[UnitOfWork]] | None,
 ) -> tuple[dict[SamplePoint, HourlyObservation], int, str | None]:
     """Cache first, then one provider call per rounded place for the hours it lacks."""
     by_place: dict[tuple[int, int], list[SamplePoint]] = defaultdict(list)
     for p in points:
         by_place[(p.lat_e4, p.lon_e4)].append(p)
     found: dict[SamplePoint, HourlyObservation] = {}
-    with uow() as u:
-        for (lat_e4, lon_e4), pts in by_place.items():
-            hit = cache.cached_hours(
-                u.session, provider=provider.name, lat_e4=lat_e4, lon_e4=lon_e4, hours=[p.hour for p in pts]
-            )
-            found.update({p: hit[p.hour] for p in pts if p.hour in hit})
+    if uow is not None:
+        with uow() as u:
+            for (lat_e4, lon_e4), pts in by_place.items():
+                hours = [p.hour for p in pts]
+                hit = cache.cached_hours(
+                    u.session, provider=provider.name, lat_e4=lat_e4, lon_e4=lon_e4, hours=hours
+                )
+                found.update({p: hit[p.hour] for p in pts if p.hour in hit})
     from_cache = len(found)
     fetched: dict[tuple[int, int], list[HourlyObservation]] = {}
     failure: str | None = None
@@ -116,7 +138,7 @@ def _gather(
         fetched[(lat_e4, lon_e4)] = answer
         by_hour = {o.hour: o for o in answer}
         found.update({p: by_hour[p.hour] for p in missing if p.hour in by_hour})
-    if fetched:
+    if fetched and uow is not None:
         with uow() as u:
             for (lat_e4, lon_e4), answer in fetched.items():
                 cache.store_hours(
@@ -136,3 +158,42 @@ def _sample_json(point: SamplePoint, obs: HourlyObservation) -> dict[str, Any]:
         "cloud_cover_pct": obs.cloud_cover_pct,
         "shortwave_w_m2": obs.shortwave_w_m2,
     }
+
+
+def annotate(result: SessionResult, lookup: WeatherLookup) -> None:
+    """Record the lookup in the session result (ambient.weather_lookup), and in `assumptions`, which the
+    email and the CLI already show, say what the weather gave or why it was not used."""
+    obs, amb = lookup.observation, result.ambient
+    amb.weather_lookup = WeatherLookupPart(
+        status=lookup.status,
+        reason=lookup.reason,
+        provider=obs.provider if obs else None,
+        samples=lookup.samples,
+    )
+    if obs is not None and "weather" in (amb.source, amb.humidity_source):
+        hours = f"{obs.samples} hour{'s' if obs.samples != 1 else ''}"
+        value: Any = {"temp_c": obs.temp_c, "humidity_pct": obs.humidity_pct}
+        source, message = (
+            "weather",
+            (
+                f"Air temperature {obs.temp_c:.1f} °C and humidity {obs.humidity_pct:.0f} % are the observed "
+                f"weather ({obs.provider}) near your route, averaged over {hours}."
+            ),
+        )
+    elif lookup.status == UNAVAILABLE and amb.source != "override":
+        fallback = FALLBACKS.get(str(amb.source), "the default")
+        value, source, message = (
+            None,
+            "unavailable",
+            (
+                f"No weather observation was used ({lookup.reason}); the air temperature is from {fallback}. "
+                "Recomputing the session later will use the weather."
+            ),
+        )
+    else:
+        return
+    note = assumption("ambient.weather", value, source, message, "conditions.temp_c", ["fluid", "sodium"])
+    result.assumptions.append(Assumption.model_validate(note))
+
+
+FALLBACKS = {"weather_message": "your device's weather data", "head_unit": "your bike computer's sensor"}

@@ -83,3 +83,22 @@ def test_the_observation_averages_the_samples_that_have_temperature_and_humidity
     )
     assert (obs.samples, obs.lat, obs.lon, obs.provider) == (2, 52.5, 13.4, "open-meteo")
     assert average([(p3, HourlyObservation(hour, None, None))], "open-meteo") is None
+
+
+def test_a_gpx_track_carries_its_positions_too() -> None:
+    points = "".join(
+        f'<trkpt lat="{48.137 + i * 0.0001}" lon="11.575"><time>2024-07-01T08:{i // 60:02d}:{i % 60:02d}Z'
+        "</time></trkpt>"
+        for i in range(0, 600, 5)
+    )
+    gpx = (
+        '<?xml version="1.0"?><gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">'
+        f"<trk><type>running</type><trkseg>{points}</trkseg></trk></gpx>"
+    ).encode()
+    (activity,) = parse_any(gpx, "gpx", max_decompressed=10**8).activities
+    assert activity.lat is not None and activity.lon is not None
+    assert activity.lat[-1] == pytest.approx(48.1965) and activity.lon[0] == pytest.approx(11.575)
+    assert [(p.lat, p.lon, p.hour.hour) for p in sample_points(activity, 0.1)] == [
+        (48.1, 11.6, 8),
+        (48.2, 11.6, 8),
+    ]
