@@ -117,7 +117,9 @@ def _fluid(f: AdviceFacts, units: str) -> tuple[dict[str, Any], bool, list[str]]
             "about drinking too much."
         )
         return {"fluid_l": 0.0, "fluid_window_h": None, "fluid_mode": limits.COVERED}, True, [msg]
-    plan = limits.fluid_plan(deficit_l=f.deficit_l, intake_known=f.intake_known, implausible=f.implausible)
+    # Without a known intake the figure that matters is the loss itself (the athlete subtracts their drinks).
+    basis = f.deficit_l if f.intake_known else f.loss_l
+    plan = limits.fluid_plan(deficit_l=basis, intake_known=f.intake_known, implausible=f.implausible)
     out = {"fluid_l": plan.volume_l, "fluid_window_h": plan.window_h, "fluid_mode": plan.mode}
     if plan.mode == limits.WITHHELD:
         return out, False, ["Fluid: drink to thirst (no volume is suggested for this recording, see above)."]

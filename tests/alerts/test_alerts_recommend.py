@@ -346,3 +346,13 @@ def test_it_suggests_no_sodium_amount_when_the_estimated_loss_is_nil(make_sessio
     result = recommend(make_session(sodium={"mg": 0.0, "mg_low": 0.0, "mg_high": 0.0}), RISK_LOW)
     assert result["sodium_mg"] == 0
     assert "estimated sodium loss is small; salt your recovery meal to taste" in result["messages"][1]
+
+
+def test_it_asks_to_replace_the_rest_of_a_known_loss_even_without_a_deficit(
+    make_session: MakeSession,
+) -> None:
+    # A triathlon whose swim has no deficit: the loss of the other legs is still worth saying.
+    session = make_session(fluid={"intake_l": None, "deficit_l": None, "sweat_l": 1.9, "respiratory_l": 0.4})
+    result = recommend(session, RISK_LOW)
+    assert result["fluid_mode"] == "replace_rest" and result["fluid_l"] is None
+    assert "you lost about 2.3 L in sweat and breath" in result["messages"][0]
