@@ -163,6 +163,7 @@ def analyze_file(args: argparse.Namespace) -> list[SessionResult]:
         hr_rest=args.hr_rest,
         lthr=args.lthr,
         ftp_w=args.ftp,
+        running_ftp_w=args.running_ftp,
         sweat_sodium_mmol_l=args.sweat_sodium,
         clothing_clo=args.clothing,
     )
@@ -399,7 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--hr-max", type=int, metavar="BPM")
     a.add_argument("--hr-rest", type=int, metavar="BPM")
     a.add_argument("--lthr", type=int, metavar="BPM")
-    a.add_argument("--ftp", type=int, metavar="W")
+    a.add_argument("--ftp", type=int, metavar="W", help="cycling FTP")
+    a.add_argument("--running-ftp", type=int, metavar="W", help="running FTP or critical power")
     a.add_argument("--temp", type=float, metavar="C", help="air temperature")
     a.add_argument("--humidity", type=float, metavar="PCT", help="relative humidity")
     place = a.add_mutually_exclusive_group()

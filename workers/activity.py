@@ -43,7 +43,8 @@ class Activity:
     # The file's own summary (session message), for cross-checks and device estimates:
     # total_timer_time, total_elapsed_time, total_distance, total_calories, avg_heart_rate,
     # max_heart_rate, avg_power, normalized_power, avg_temperature, sweat_loss_ml (field 178),
-    # fluid_consumed_ml (field 179), avg_core_temperature, ...
+    # fluid_consumed_ml (field 179; per leg, see physiology/device.py), avg_core_temperature,
+    # start_lat/start_lon (first GPS fix, degrees), ...
     summary: dict[str, Any] = field(default_factory=dict)
     # Athlete data the device carries (user_profile, zones_target, time_in_zone): weight_kg,
     # sex, age, height_m, hr_rest, hr_max, lthr, ftp_w. Used only as labelled fallbacks.

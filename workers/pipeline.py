@@ -28,6 +28,7 @@ from workers.fit.parse import parse_fit_headers
 from workers.formats.detect import parse_any
 from workers.formats.fingerprint import activity_fingerprints
 from workers.physiology import ALGORITHM_VERSION, analyze, calibration_factor
+from workers.physiology.inputs import WeatherObservation
 from workers.physiology.inputs import WeighIn as WeighInInput
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,10 @@ def analyze_stored(
     profile: Profile | None,
     user_id: uuid.UUID,
     stored: WorkoutSession | None,
+    weather: WeatherObservation | None = None,
 ) -> SessionResult:
-    """Analyse with everything the database knows: dated mass, calibration, overrides and the weigh-in."""
+    """Analyse with everything the database knows: dated mass, calibration, overrides and the weigh-in, plus
+    the weather observation for the session's place and time when the worker fetched one."""
     when = activity.start_time
     pairs = repo.calibration_pairs(db, user_id=user_id, before=when)
     athlete = athlete_from_profile(
@@ -75,6 +78,7 @@ def analyze_stored(
         weigh_in=WeighInInput(weigh_in.pre_kg, weigh_in.post_kg, weigh_in.fluid_l, weigh_in.urine_l)
         if weigh_in
         else None,
+        weather=weather,
     )
 
 

@@ -6,8 +6,11 @@ numbers come from science.md §3.3 (sanity cases) and from published worked exam
 tolerance:
 
 * science.md §3.3 runner: 70 kg, 1.75 m (the reference height), ACSM running at 12 km/h (M = 1061.7 W),
-  air speed = ground speed 3.33 m/s, 0.3 clo, RH 50 % unless stated. The listed values were produced by
-  this model with these inputs, so the tolerance is ±0.02 L/h (two-decimal rounding plus JSON rounding).
+  air speed = ground speed 3.33 m/s, RH 50 % unless stated. The §3.3 values (V1 below) were produced by
+  version 1 (Tsk fixed at 35 °C, 0.3 clo, static clothing insulation). Version 2 (§10: ISO skin
+  temperature, clothing by temperature with ISO's dynamic insulation) gives the V2 values, asserted to
+  ±0.02 L/h (two-decimal rounding plus JSON rounding); §10.5 asks them to stay within ±25 % of V1, except
+  the 5 °C run, which v1 underestimates and should rise to 0.5–0.8 L/h. Both are asserted.
 * science.md §3.3 cyclist: 75 kg, 200 W, 30 °C; speed, RH and height are not given.
   docs/science-implementation.md shows 1.019 L/h at 20 km/h, RH 50 %, 1.75 m and 0.981 at 30 km/h, so
   ±0.02 L/h at 20 km/h and ±0.05 L/h at 30 km/h.
@@ -55,6 +58,20 @@ LAG_PER_MIN = math.exp(-1.0 / 10.0)
 RUNNER = ["--weight", "70", "--height", "1.75"]
 RUNNER_KMH = 12.0
 TOL = 0.02  # L/h, runner sanity cases (see module docstring)
+# From the session figure the lag is removed assuming a constant required rate; v2's core temperature rises
+# over the first half hour (ISO time constant 10 min), so that recovery is good to ±0.04 L/h only.
+TOL_SESSION = 0.04
+# steady-state L/h: science.md §3.3 (version 1) and this model's version 2 (science.md §10)
+V1 = {"runner_5c": 0.47, "runner_15c": 0.85, "runner_20c": 1.08, "runner_25c": 1.38, "runner_30c": 1.91}
+V1 |= {"runner_rh30": 1.29, "runner_rh70": 1.54, "cyclist_30c": 1.01}
+V2 = {"runner_5c": 0.69, "runner_15c": 0.83, "runner_20c": 1.04, "runner_25c": 1.22, "runner_30c": 1.58}
+V2 |= {"runner_rh30": 1.17, "runner_rh70": 1.30, "cyclist_30c": 1.03}
+
+
+def within_a_quarter_of_version_1(run: str, steady: float) -> bool:
+    if run == "runner_5c":
+        return 0.5 <= steady <= 0.8
+    return 0.75 * V1[run] <= steady <= 1.25 * V1[run]
 
 
 def lag_factor(first_minute: int, last_minute: int) -> float:
@@ -179,42 +196,44 @@ def all_sessions(sessions: dict[str, Any]) -> list[dict[str, Any]]:
 # --- science.md §3.3 sanity cases -------------------------------------------------------------------------
 
 
-def test_the_runner_at_25_c_and_50_percent_sweats_1_38_l_per_h_at_steady_state(runner_25c):
+def test_the_runner_at_25_c_and_50_percent_sweats_1_22_l_per_h_within_a_quarter_of_v1_1_38(runner_25c):
     assert runner_25c["ambient"]["temp_c"] == 25.0 and runner_25c["ambient"]["air_speed_ms"] == 3.33
-    assert steady_rate_from_series(runner_25c) == pytest.approx(1.38, abs=TOL)
-    assert steady_rate_from_session(runner_25c) == pytest.approx(1.38, abs=TOL)
+    assert steady_rate_from_series(runner_25c) == pytest.approx(V2["runner_25c"], abs=TOL)
+    assert steady_rate_from_session(runner_25c) == pytest.approx(V2["runner_25c"], abs=TOL_SESSION)
+    assert within_a_quarter_of_version_1("runner_25c", steady_rate_from_series(runner_25c))
 
 
 def test_the_1_h_session_rate_is_lower_than_the_steady_rate_by_the_onset_lag_alone(runner_25c):
-    # 1.38 × 0.842 = 1.16 L/h over the session: about ten minutes of sweat are lost to the lag
+    # 1.22 × 0.842 = 1.03 L/h over the session: about ten minutes of sweat are lost to the lag
     assert lag_factor(1, 60) == pytest.approx(0.842, abs=0.001)
-    assert runner_25c["fluid"]["rate_l_per_h"] == pytest.approx(1.38 * lag_factor(1, 60), abs=TOL)
+    assert runner_25c["fluid"]["rate_l_per_h"] == pytest.approx(V2["runner_25c"] * lag_factor(1, 60), abs=TOL)
     assert runner_25c["fluid"]["uncompensable_heat"] is False
 
 
-def test_the_same_runner_at_5_c_sweats_0_47_l_per_h_and_is_told_the_cold_estimate_runs_low(sessions):
+def test_the_same_runner_at_5_c_rises_from_v1_0_47_to_0_5_0_8_l_per_h_in_winter_kit(sessions):
     s = sessions["runner_5c"]
-    assert steady_rate_from_series(s) == pytest.approx(0.47, abs=TOL)
-    assert steady_rate_from_session(s) == pytest.approx(0.47, abs=TOL)
-    assert any(a["field"] == "fluid.model" and "cold" in a["message"] for a in s["assumptions"])
+    assert steady_rate_from_series(s) == pytest.approx(V2["runner_5c"], abs=TOL)
+    assert steady_rate_from_session(s) == pytest.approx(V2["runner_5c"], abs=TOL_SESSION)
+    assert within_a_quarter_of_version_1("runner_5c", steady_rate_from_series(s))
+    assert s["ambient"]["clothing"] == {"clo": 0.8, "source": "temperature_table"}
+    assert any(a["field"] == "clothing_clo" and "0.8 clo" in a["message"] for a in s["assumptions"])
 
 
-@pytest.mark.parametrize(
-    ("run", "steady"),
-    [("runner_15c", 0.85), ("runner_20c", 1.08), ("runner_25c", 1.38), ("runner_30c", 1.91)],
-)
-def test_the_runner_follows_the_air_temperature_curve_15_20_25_30_c(sessions, run, steady):
+@pytest.mark.parametrize("run", ["runner_15c", "runner_20c", "runner_25c", "runner_30c"])
+def test_the_runner_follows_the_air_temperature_curve_15_20_25_30_c(sessions, run):
     s = sessions[run][0] if isinstance(sessions[run], list) else sessions[run]
-    assert steady_rate_from_series(s) == pytest.approx(steady, abs=TOL)
-    assert steady_rate_from_session(s) == pytest.approx(steady, abs=TOL)
+    assert steady_rate_from_series(s) == pytest.approx(V2[run], abs=TOL)
+    assert steady_rate_from_session(s) == pytest.approx(V2[run], abs=TOL_SESSION)
+    assert within_a_quarter_of_version_1(run, steady_rate_from_series(s))
 
 
-@pytest.mark.parametrize(("run", "steady"), [("runner_rh30", 1.29), ("runner_rh70", 1.54)])
-def test_the_runner_follows_the_humidity_curve_30_and_70_percent(sessions, run, steady):
+@pytest.mark.parametrize("run", ["runner_rh30", "runner_rh70"])
+def test_the_runner_follows_the_humidity_curve_30_and_70_percent(sessions, run):
     s = sessions[run]
     assert s["ambient"]["humidity_pct"] == float(run[-2:])
-    assert steady_rate_from_series(s) == pytest.approx(steady, abs=TOL)
-    assert steady_rate_from_session(s) == pytest.approx(steady, abs=TOL)
+    assert steady_rate_from_series(s) == pytest.approx(V2[run], abs=TOL)
+    assert steady_rate_from_session(s) == pytest.approx(V2[run], abs=TOL_SESSION)
+    assert within_a_quarter_of_version_1(run, steady_rate_from_series(s))
 
 
 def test_sweat_rises_monotonically_with_air_temperature_and_humidity(sessions, runner_25c):
@@ -229,14 +248,17 @@ def test_sweat_rises_monotonically_with_air_temperature_and_humidity(sessions, r
     assert by_rh == sorted(by_rh) and len(set(by_rh)) == 3
 
 
-def test_the_cyclist_at_200_w_and_30_c_sweats_about_1_01_l_per_h(sessions):
+def test_the_cyclist_at_200_w_and_30_c_sweats_about_1_l_per_h(sessions):
     at_20_kmh, at_30_kmh = sessions["cyclist_30c"]
     assert at_20_kmh["energy"]["source"] == at_30_kmh["energy"]["source"] == "power"
-    assert steady_rate_from_series(at_20_kmh) == pytest.approx(1.01, abs=0.02)
-    assert steady_rate_from_session(at_20_kmh) == pytest.approx(1.01, abs=0.02)
-    assert steady_rate_from_series(at_30_kmh) == pytest.approx(1.01, abs=0.05)
-    # more air speed cools better: the faster leg sweats less for the same 200 W
-    assert at_30_kmh["fluid"]["rate_l_per_h"] < at_20_kmh["fluid"]["rate_l_per_h"]
+    assert steady_rate_from_series(at_20_kmh) == pytest.approx(V2["cyclist_30c"], abs=0.02)
+    assert steady_rate_from_session(at_20_kmh) == pytest.approx(V2["cyclist_30c"], abs=TOL_SESSION)
+    assert within_a_quarter_of_version_1("cyclist_30c", steady_rate_from_series(at_30_kmh))
+    # §10.4: above 4 m/s the heat balance holds the air speed at 4 m/s, so 20 and 30 km/h sweat alike
+    assert at_20_kmh["heat"]["air_speed_model_ms"] == at_30_kmh["heat"]["air_speed_model_ms"] == 4.0
+    assert at_30_kmh["fluid"]["rate_l_per_h"] == at_20_kmh["fluid"]["rate_l_per_h"]
+    notes = at_30_kmh["assumptions"]
+    assert any(a["field"] == "ambient.air_speed_ms" and "4 m/s" in a["message"] for a in notes)
 
 
 # --- published norms and ranges --------------------------------------------------------------------------
@@ -266,16 +288,17 @@ def test_the_default_sodium_band_covers_baker_2016_whole_body_concentrations_wit
 def test_sodium_is_sweat_litres_times_40_mmol_times_22_99_mg(sessions):
     for s in all_sessions(sessions):
         na = s["sodium"]["concentration_mmol_l"]
-        assert s["sodium"]["mg"] == pytest.approx(s["fluid"]["sweat_l"] * na * NA_MG_PER_MMOL, abs=1.0)
+        # two roundings: sweat_l to 1 ml (±0.46 mg) and mg to 1 mg (±0.5)
+        assert s["sodium"]["mg"] == pytest.approx(s["fluid"]["sweat_l"] * na * NA_MG_PER_MMOL, abs=1.5)
         assert s["sodium"]["mg_low"] <= s["sodium"]["mg"] <= s["sodium"]["mg_high"]
 
 
 def test_a_measured_salty_sweat_of_60_mmol_replaces_the_default_and_narrows_the_band(sessions):
     s = sessions["runner_rh70"]
     assert s["sodium"]["concentration_mmol_l"] == 60.0 and s["sodium"]["concentration_source"] == "measured"
-    assert s["sodium"]["mg"] == pytest.approx(s["fluid"]["sweat_l"] * 60 * NA_MG_PER_MMOL, abs=1.0)
+    assert s["sodium"]["mg"] == pytest.approx(s["fluid"]["sweat_l"] * 60 * NA_MG_PER_MMOL, abs=1.5)
     # only the sweat band remains: no ±50 % concentration spread
-    assert s["sodium"]["mg_low"] == pytest.approx(s["fluid"]["sweat_l_low"] * 60 * NA_MG_PER_MMOL, abs=1.0)
+    assert s["sodium"]["mg_low"] == pytest.approx(s["fluid"]["sweat_l_low"] * 60 * NA_MG_PER_MMOL, abs=1.5)
 
 
 def test_logged_intake_comes_off_the_deficit_and_the_body_mass_percentage(sessions):

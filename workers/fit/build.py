@@ -12,6 +12,7 @@ from fitdecode.profile import FIELD_TYPES as FITDECODE_FIELD_TYPES
 
 from workers.activity import Activity
 from workers.fit.collect import TIMESTAMP, SegmentData
+from workers.physiology.device import per_leg_from_running_totals
 
 FIT_EPOCH_S = 631065600  # 1989-12-31T00:00:00Z in Unix seconds
 MIN_ABSOLUTE_TIMESTAMP = 0x10000000  # FIT: smaller date_time values are seconds since device power-on
@@ -420,6 +421,10 @@ def summary_of(
         if value is None or (key in ZERO_MEANS_MISSING and value == 0):
             continue
         out[key] = value
+    for num, key in ((3, "start_lat"), (4, "start_lon")):  # semicircles → degrees (first GPS fix)
+        value = _number(fields.get(num))
+        if value is not None and -(2**31) < value < 2**31 - 1 and value != 0:
+            out[key] = value * 180.0 / 2**31
     for nums, key in SESSION_SPEED:
         for num in nums:
             value = _number(fields.get(num))
@@ -535,6 +540,7 @@ def build_activities(ctx: FileContext) -> tuple[list[Activity], list[SegmentResu
             unused.append(seg)
             continue
         built = _segment_activities(ctx, seg)
+        _leg_sweat_from_running_total(built)
         if not built:
             unused.append(seg)
         activities.extend(built)
@@ -547,6 +553,15 @@ def build_activities(ctx: FileContext) -> tuple[list[Activity], list[SegmentResu
     for index, activity in enumerate(activities):
         activity.leg_index = index
     return activities, unused
+
+
+def _leg_sweat_from_running_total(legs: list[Activity]) -> None:
+    """Field 178 is a running total across the legs of one multisport file (science.md §10.6)."""
+    totals = [leg.summary.get("sweat_loss_ml") for leg in legs]
+    for leg, total, own in zip(legs, totals, per_leg_from_running_totals(totals), strict=True):
+        if total is not None and own != total:
+            leg.summary["sweat_loss_ml_running_total"] = total
+            leg.summary["sweat_loss_ml"] = own
 
 
 def _segment_activities(ctx: FileContext, seg: SegmentResult) -> list[Activity]:

@@ -391,6 +391,9 @@ class TrackBuilder:
         else:
             indoor = None
         summary = dict(summary)
+        if has_position.any():  # the first GPS fix: weather and sun position (science.md §3.4, §10.2)
+            first = int(np.argmax(has_position))
+            summary["start_lat"], summary["start_lon"] = float(lat[first]), float(lon[first])
         if derived:
             summary["derived_channels"] = derived
         return Activity(

@@ -1,12 +1,13 @@
 """Ambient temperature, humidity and relative air speed (science.md §3.3 step 3 and §3.4).
 
 Priority for temperature and humidity, each resolved on its own:
-1. the athlete's per-session override;
-2. the FIT `weather_conditions` message (phone forecast);
-3. temperature only: a non-wrist head unit's sensor, median over moving time, low confidence;
-4. defaults: outdoor 20 °C / 50 %, indoor 21 °C / 50 % — "assumed".
+1. the athlete's per-session override (user overrides always win);
+2. a weather observation for the GPS start point and time (`WeatherObservation`, fetched by workers.weather);
+3. the FIT `weather_conditions` message (phone forecast);
+4. temperature only: a non-wrist head unit's sensor, median over moving time, low confidence;
+5. defaults: outdoor 20 °C / 50 %, indoor 21 °C / 50 % — "assumed".
 A wrist device's temperature is never ambient (body heat); it is only reported as an upper bound.
-(No weather-service lookup or external sensor channel exists in the normalized activity yet.)
+(No external sensor channel exists in the normalized activity yet.) science.md §3.4.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from workers.physiology.inputs import WeatherObservation
 from workers.physiology.report import assumption
 
 OUTDOOR_DEFAULT = (20.0, 50.0)
@@ -111,8 +113,8 @@ def resolve_indoor(conditions_indoor: bool | None, activity_indoor: bool | None,
 class Ambient:
     temp_c: float
     humidity_pct: float
-    source: str  # of the temperature: override | weather_message | head_unit | default
-    humidity_source: str  # override | weather_message | default
+    source: str  # of the temperature: override | weather | weather_message | head_unit | default
+    humidity_source: str  # override | weather | weather_message | default
     confidence: str  # high (override/weather) | low (head unit) | assumed (default)
     device_temp_c: float | None = None  # median device-sensor reading over moving time, if any
     device_temp_is_ambient: bool = False
@@ -132,6 +134,7 @@ def resolve_ambient(
     override_temp_c: float | None,
     override_rh_pct: float | None,
     weather: dict[str, Any] | None,
+    observation: WeatherObservation | None = None,
     temperature: np.ndarray | None,
     moving: np.ndarray,
     indoor: bool,
@@ -152,6 +155,8 @@ def resolve_ambient(
             device_t = float(np.median(sel))
 
     t_c, t_src, conf = _valid(override_temp_c, -40, 60), "override", "high"
+    if t_c is None and observation is not None:
+        t_c, t_src = _valid(observation.temp_c, -40, 60), "weather"
     if t_c is None:
         t_c, t_src = _valid(weather.get("temperature_c"), -40, 60), "weather_message"
     if t_c is None and head_unit and device_t is not None:
@@ -194,6 +199,8 @@ def resolve_ambient(
             )
 
     rh, rh_src = _valid(override_rh_pct, 0, 100), "override"
+    if rh is None and observation is not None:
+        rh, rh_src = _valid(observation.humidity_pct, 0, 100), "weather"
     if rh is None:
         rh, rh_src = _valid(weather.get("relative_humidity_pct"), 0, 100), "weather_message"
     if rh is None:

@@ -12,6 +12,7 @@ import numpy as np
 from workers.physiology.timebase import interp_nan
 
 GROSS_EFFICIENCY = 0.20  # Moseley & Jeukendrup 2001: GE 19.8 ± 0.6 %
+ROWING_GROSS_EFFICIENCY = 0.175  # Fukunaga et al. 1986 Eur J Appl Physiol 55:471: GE ≈ 17.5 % (124–182 W)
 KJ_PER_KCAL = 4.184
 KJ_PER_LITRE_O2 = 20.92  # ≈ 5 kcal per litre O2 (ACSM)
 RESTING_VO2_ML_KG_MIN = 3.5  # 1 MET

@@ -1,7 +1,10 @@
-"""Required sweat rate from a steady-state heat balance per 60-s epoch (science.md §3.3).
+"""Required sweat rate from a steady-state heat balance per 60-s epoch (science.md §3.3, §10.1, §10.4).
 
-ISO 7933 (Predicted Heat Strain) components with Shapiro's fixed skin temperature (35 °C), vectorized over
-epochs. Units: W, W/m² (per m² body surface area), °C, kPa, m/s, clo. Gonzalez's USARIEM equations (§3.2)
+ISO 7933 (Predicted Heat Strain) components, vectorized over epochs. Version 2 (§10.1) replaces Shapiro's
+fixed skin temperature (35 °C, still the default of `required_sweat` for the v1 worked cases) with ISO 7933's
+mean skin temperature at equilibrium (`skin_temperature_course`), adds the radiant temperature (solar, §10.2)
+through the operative temperature, and holds the air speed the formulas see at 4 m/s (§10.4).
+Units: W, W/m² (per m² body surface area), °C, kPa, m/s, clo. Gonzalez's USARIEM equations (§3.2)
 are here too, guarded so that they can only be evaluated inside their derivation domain; the service never
 uses them as the athlete model.
 """
@@ -23,6 +26,70 @@ LATENT_HEAT_J_PER_G = 2426.0  # latent heat of sweat at ~30 °C (Wenger 1972 [M]
 SWEAT_CAP_L_PER_H = 2.5  # athlete engineering bound replacing ISO's worker SWmax
 W_CAP = 1.7  # at w ≥ 1.7 the efficiency formula is not used: rate = cap
 ONSET_DECAY = float(np.exp(-1.0 / 10.0))  # ISO first-order sweat onset lag, per minute
+AIR_SPEED_CAP_MS = 4.0  # §10.4: hc = 8.7·v^0.6 is validated to ~3 m/s; no citable whole-body athlete hc found
+CORE_DECAY = float(np.exp(-1.0 / 10.0))  # ISO 7933 `const_t_eq`: core equilibrium approached per minute
+SKIN_DECAY = float(np.exp(-1.0 / 3.0))  # ISO 7933 `const_t_sk`: skin temperature approached per minute
+CORE_START_C = 36.8  # ISO 7933:2023 initial rectal/core temperature
+NUDE_CLO, CLOTHED_CLO = 0.2, 0.6  # ISO 7933: nude equation at ≤ 0.2 clo, clothed at ≥ 0.6, linear between
+
+
+def model_air_speed(v_ms: np.ndarray | float) -> np.ndarray:
+    """§10.4: relative air speed as the convection/permeability formulas see it, in [0.3, 4] m/s."""
+    return np.clip(np.asarray(v_ms, dtype=float), MIN_AIR_SPEED_MS, AIR_SPEED_CAP_MS)
+
+
+def core_temperature_course(ma_w_m2: np.ndarray, start_c: float = CORE_START_C) -> np.ndarray:
+    """ISO 7933: tcr,eq = 0.0036·M + 36.6, approached per minute with e^(−1/10) from 36.8 °C (§10.1)."""
+    eq = 0.0036 * np.asarray(ma_w_m2, dtype=float) + 36.6
+    out = np.empty_like(eq)
+    prev = start_c
+    for i, target in enumerate(eq.tolist()):  # one iteration per minute epoch
+        prev = prev * CORE_DECAY + target * (1.0 - CORE_DECAY)
+        out[i] = prev
+    return out
+
+
+def skin_temperature_equilibrium(
+    ta_c: np.ndarray | float,
+    tr_c: np.ndarray | float,
+    pa_kpa: np.ndarray | float,
+    va_ms: np.ndarray | float,
+    ma_w_m2: np.ndarray | float,
+    tre_c: np.ndarray | float,
+    clo: float,
+) -> np.ndarray:
+    """ISO 7933 mean skin temperature at equilibrium (as pythermalcomfort 4.8 `models/phs.py` codes it).
+
+    Nude: 7.191 + 0.064·ta + 0.061·tr + 0.198·pa − 0.348·va + 0.616·tre;
+    clothed: 12.165 + 0.02017·ta + 0.04361·tr + 0.19354·pa − 0.25315·va + 0.005346·M + 0.51274·tre;
+    linear in clo between 0.2 and 0.6 (ISO's 2.5·(clo − 0.2) weight).
+    """
+    ta, tr, pa, va, ma, tre = (
+        np.asarray(x, dtype=float) for x in (ta_c, tr_c, pa_kpa, va_ms, ma_w_m2, tre_c)
+    )
+    nude = 7.191 + 0.064 * ta + 0.061 * tr + 0.198 * pa - 0.348 * va + 0.616 * tre
+    clothed = (
+        12.165 + 0.02017 * ta + 0.04361 * tr + 0.19354 * pa - 0.25315 * va + 0.005346 * ma + 0.51274 * tre
+    )
+    weight = min(max((clo - NUDE_CLO) / (CLOTHED_CLO - NUDE_CLO), 0.0), 1.0)
+    return np.asarray(nude + weight * (clothed - nude))
+
+
+def skin_temperature_course(tsk_eq_c: np.ndarray) -> np.ndarray:
+    """ISO 7933:2023 Annex E: the first minute at equilibrium, then approached with e^(−1/3) per minute."""
+    eq = np.asarray(tsk_eq_c, dtype=float)
+    out = np.empty_like(eq)
+    prev = float(eq[0]) if eq.size else 0.0
+    for i, target in enumerate(eq.tolist()):
+        prev = prev * SKIN_DECAY + target * (1.0 - SKIN_DECAY) if i else target
+        out[i] = prev
+    return out
+
+
+def operative_temperature(ta_c: np.ndarray, tr_c: np.ndarray, v_ms: np.ndarray) -> np.ndarray:
+    """to = (hc·ta + hr·tr)/(hc + hr): the single temperature the linearised dry exchange sees."""
+    hc = convective_hc(v_ms)
+    return np.asarray((hc * ta_c + H_RAD * tr_c) / (hc + H_RAD))
 
 
 def dubois_bsa(mass_kg: float, height_m: float) -> float:
@@ -59,6 +126,42 @@ def dynamic_permeability(v_ms: np.ndarray | float, clo: float = DEFAULT_CLO) -> 
     cor_ia = np.minimum(1.0, np.exp((0.047 * va - 0.472) * va))
     cor_tot = ((0.6 - clo) * cor_ia + clo * cor_cl) / 0.6
     return np.minimum(MAX_IM, STATIC_IM * ((2.6 * cor_tot - 6.5) * cor_tot + 4.9))
+
+
+STATIC_AIR_INSULATION = 0.111  # m²K/W, ISO 7933 boundary layer in still air
+MAX_WALK_SPEED_MS = 0.7  # ISO 7933 default when walking speed is not given: 0.0052·(M − 58), at most 0.7
+
+
+def iso_walking_speed(ma_w_m2: np.ndarray | float) -> np.ndarray:
+    """ISO 7933's walking speed when none is given: 0.0052·(M − 58) m/s, at most 0.7."""
+    return np.clip(0.0052 * (np.asarray(ma_w_m2, dtype=float) - 58.0), 0.0, MAX_WALK_SPEED_MS)
+
+
+def iso_clothing_corrections(
+    v_ms: np.ndarray | float, clo: float, walk_ms: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """ISO 7933 (CORtot, CORia): air-speed and body-movement (walking) corrections of the clothing and
+    boundary-layer insulation, as pythermalcomfort 4.8 codes them (CORtot = CORcl from 0.6 clo)."""
+    v = np.asarray(v_ms, dtype=float)
+    walk = np.minimum(np.asarray(walk_ms, dtype=float), 1.5)  # ISO caps the walking term at 1.5 m/s
+    vx = np.minimum(v, ISO_MAX_AIR_SPEED_MS)
+    cor_cl = np.minimum(1.0, 1.044 * np.exp((0.066 * vx - 0.398) * vx + (0.094 * walk - 0.378) * walk))
+    cor_ia = np.minimum(1.0, np.exp((0.047 * v - 0.472) * v + (0.117 * walk - 0.342) * walk))
+    cor_tot = cor_cl if clo >= 0.6 else ((0.6 - clo) * cor_ia + clo * cor_cl) / 0.6
+    return np.asarray(cor_tot), cor_ia
+
+
+def dynamic_clothing_insulation(
+    v_ms: np.ndarray | float, clo: float, walk_ms: np.ndarray | float
+) -> np.ndarray:
+    """ISO 7933 dynamic clothing insulation Icl,dyn = Itot,st·CORtot − CORia·Ia,st/fcl (m²K/W, ≥ 0).
+
+    §10.3 puts 0.45–0.8 clo on athletes; ISO's static value would then overstate the insulation of kit that
+    wind and movement pump through (to about half at running speeds)."""
+    fcl = clothing_area_factor(clo)
+    cor_tot, cor_ia = iso_clothing_corrections(v_ms, clo, walk_ms)
+    i_tot_st = 0.155 * clo + STATIC_AIR_INSULATION / fcl
+    return np.maximum(i_tot_st * cor_tot - cor_ia * STATIC_AIR_INSULATION / fcl, 0.0)
 
 
 def respiratory_heat(ma_w_m2: np.ndarray, ta_c: np.ndarray | float, pa_kpa: np.ndarray | float):
@@ -111,19 +214,42 @@ def required_sweat(
     v_ms: np.ndarray | float,
     bsa_m2: float,
     clo: float = DEFAULT_CLO,
-    tsk_c: float = T_SKIN_C,
+    tsk_c: np.ndarray | float = T_SKIN_C,
+    tr_c: np.ndarray | float | None = None,
+    dynamic_clothing: bool = False,
+    walk_ms: np.ndarray | float | None = None,
 ) -> HeatBalance:
-    """Steady-state required sweat rate, science.md §3.3 steps 1–9 (vectorized over epochs)."""
+    """Steady-state required sweat rate, science.md §3.3 steps 1–9 (vectorized over epochs).
+
+    `tsk_c` per epoch (§10.1; Psk = psat(Tsk) follows it); `tr_c` the mean radiant temperature (§10.2),
+    None = equal to air temperature (v1); `dynamic_clothing` uses ISO's air-speed and movement corrections for
+    the clothing's insulation and permeability (v2) instead of §3.3 steps 4–5's static insulation, with the
+    body-movement term from `walk_ms` (None: ISO's default from the metabolic rate)."""
     m = np.atleast_1d(np.asarray(m_w, dtype=float))
     ma = m / bsa_m2
     wa = np.asarray(w_ext_w, dtype=float) / bsa_m2 + np.zeros_like(ma)
     ta = np.asarray(ta_c, dtype=float) + np.zeros_like(ma)
     pa = np.asarray(rh_pct, dtype=float) / 100.0 * psat_kpa(ta)
-    psk = psat_kpa(tsk_c)
+    tsk = np.asarray(tsk_c, dtype=float) + np.zeros_like(ma)
+    psk = psat_kpa(tsk)
     v = np.asarray(v_ms, dtype=float) + np.zeros_like(ma)
-    it = total_insulation(v, clo)
-    im = dynamic_permeability(v, clo)
-    dry = (tsk_c - ta) / it
+    if dynamic_clothing:
+        walk = (
+            iso_walking_speed(ma) if walk_ms is None else np.asarray(walk_ms, dtype=float) + np.zeros_like(ma)
+        )
+        cor_tot, _ = iso_clothing_corrections(v, clo, walk)
+        boundary = 1.0 / (clothing_area_factor(clo) * (convective_hc(v) + H_RAD))
+        it = dynamic_clothing_insulation(v, clo, walk) + boundary
+        im = np.minimum(MAX_IM, STATIC_IM * ((2.6 * cor_tot - 6.5) * cor_tot + 4.9))
+    else:
+        it = total_insulation(v, clo)
+        im = dynamic_permeability(v, clo)
+    to = (
+        ta
+        if tr_c is None
+        else operative_temperature(ta, np.asarray(tr_c, dtype=float) + np.zeros_like(ma), v)
+    )
+    dry = (tsk - to) / it
     emax = 16.7 * im * (psk - pa) / it
     cres, eres = respiratory_heat(ma, ta, pa)
     ereq = ma - wa - dry - cres - eres

@@ -21,7 +21,8 @@ class Athlete:
     hr_max: float | None = None  # bpm
     hr_rest: float | None = None  # bpm
     lthr: float | None = None  # bpm, lactate-threshold heart rate
-    ftp_w: float | None = None  # W
+    ftp_w: float | None = None  # W, cycling
+    running_ftp_w: float | None = None  # W, running FTP/critical power (running power is never ÷ cycling FTP)
     vo2max: float | None = None  # ml/kg/min
     sweat_sodium_mmol_l: float | None = None  # whole-body sweat [Na] from a sweat test
     clothing_clo: float | None = None  # usual clothing insulation (clo)

@@ -39,3 +39,12 @@ def rnd(x: Any, digits: int = 1) -> float | None:
         return None
     r = round(x, digits)
     return 0.0 if r == 0 else r  # no "-0.0"
+
+
+def num(x: Any) -> float | None:
+    """A finite float, or None."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None

@@ -253,7 +253,9 @@ def test_garmin_sweat_loss_and_fluid_consumed_reach_the_summary() -> None:
     assert (edge.summary["sweat_loss_ml"], edge.summary["fluid_consumed_ml"]) == (1454, 1350)
     assert single("run_garmin-fr955_stryd-devfields_52min.fit").summary["sweat_loss_ml"] == 761
     legs = parsed("multi_garmin-fr255_summary-first.fit").activities
-    assert [a.summary.get("sweat_loss_ml") for a in legs] == [187, 567, 1122]
+    # field 178 is a running total across the legs (science.md §10.6): each leg gets its own share
+    assert [a.summary.get("sweat_loss_ml") for a in legs] == [187, 380, 555]
+    assert [a.summary.get("sweat_loss_ml_running_total") for a in legs] == [None, 567, 1122]
 
 
 def test_stryd_developer_power_is_the_power_channel_when_the_watch_records_none() -> None:

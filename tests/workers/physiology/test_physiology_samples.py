@@ -99,7 +99,8 @@ def test_every_long_activity_gets_a_sweat_rate_from_0_to_2_5_l_per_h_or_a_reason
             where,
             fluid["rate_l_per_h"],
         )
-        assert fluid["sweat_l"] == pytest.approx(fluid["rate_l_per_h"] * s["duration_s"] / 3600, abs=0.01)
+        hours = (s["moving_time_s"] or s["duration_s"]) / 3600  # the rate is per moving hour
+        assert fluid["sweat_l"] == pytest.approx(fluid["rate_l_per_h"] * hours, abs=0.01)
 
 
 @files
