@@ -4,8 +4,10 @@ athletes' objects with a 404 page, and never shows JSON or a traceback."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -150,3 +152,55 @@ def test_a_file_that_is_no_workout_is_refused_with_a_sentence_on_the_upload_page
         "/upload", data={"csrf_token": token}, files={"file": ("notes.txt", b"just some text", "text/plain")}
     )
     assert r.status_code == 422 and "not accepted" in r.text and "Traceback" not in r.text
+
+
+PUBLIC_PAGES = {"/links/{token}", "/reset/{token}", "/invite/{token}"}  # signed or one-time links
+
+
+def page_routes_with_ids() -> list[tuple[str, str]]:
+    """Every page route with an id in its path, found by walking the web routers (none has a prefix)."""
+    from fastapi.routing import APIRoute
+
+    from ingest.web import account_pages, pages
+
+    def walk(routes: list[Any]) -> Iterator[APIRoute]:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                yield route
+            elif hasattr(route, "original_router"):  # FastAPI's lazily included router
+                yield from walk(route.original_router.routes)
+
+    found = [*walk(pages.router.routes), *walk(account_pages.router.routes)]
+    return sorted(
+        (method, route.path)
+        for route in found
+        if "{" in route.path and route.path not in PUBLIC_PAGES
+        for method in route.methods
+    )
+
+
+def test_every_page_with_an_id_answers_another_athletes_object_with_a_404_page(
+    client: TestClient, tmp_path: Path
+) -> None:
+    from core.models import AlertOutbox, ApiToken
+
+    sign_up(client, "owner@example.com")
+    ws = analysed_session("owner@example.com", tmp_path)
+    with unit_of_work() as uow:
+        token = ApiToken(user_id=ws.user_id, name="owner's", prefix="ss_", token_hash="t" * 64)
+        email = AlertOutbox(
+            user_id=ws.user_id, kind="cramp_risk", dedup_key="k", recipient="owner@example.com", payload={}
+        )
+        uow.session.add_all([token, email])
+    ids = {"session_id": ws.id, "token_id": token.id, "email_id": email.id}
+    client.cookies.clear()
+    sign_up(client, "intruder@example.com")
+    csrf = csrf_of(client.get("/sessions").text)
+    routes = page_routes_with_ids()
+    assert routes, "no page routes found"
+    for method, path in routes:
+        params = {part.strip("{}") for part in path.split("/") if part.startswith("{")}
+        assert params <= ids.keys(), f"{path}: add its id kind to this test"
+        url = path.format(**{k: str(v) for k, v in ids.items()})
+        r = client.request(method, url, data={"csrf_token": csrf, "pre_kg": "70", "post_kg": "69"})
+        assert r.status_code == 404 and "<html" in r.text, (method, path, r.status_code)
