@@ -22,6 +22,7 @@ from typing import Any
 from alerts import fmt, limits
 from alerts.limits import cap_fluid
 from alerts.view import AdviceFacts, advice_facts
+from core.result import SessionResult
 
 __all__ = ["EAH_BLOCK", "cap_fluid", "recommend"]
 
@@ -228,7 +229,7 @@ def _why_withheld(f: AdviceFacts) -> list[str]:
 
 
 def recommend(
-    session: Mapping[str, Any], risk: Mapping[str, Any], *, units: str = "metric"
+    session: Mapping[str, Any] | SessionResult, risk: Mapping[str, Any], *, units: str = "metric"
 ) -> dict[str, Any]:
     """Recommendations for one session JSON and its risk result (science.md §5 and §10.7).
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alerts import fmt
-from alerts.view import advice_facts
+from alerts.view import AdviceFacts, advice_facts
+from core.result import SessionResult
 
 FACTORS = ("history", "intensity", "duration", "novelty", "fluid", "sodium")
 TIERS = ("low", "moderate", "high")
@@ -62,23 +63,13 @@ class RiskContext:
             raise ValueError(f"cramp_history must be one of {CRAMP_HISTORY}, got {self.cramp_history!r}")
 
 
-def _get(session: Mapping[str, Any], section: str, key: str) -> Any:
-    block = session.get(section)
-    if not isinstance(block, Mapping):
-        return None
-    return block.get(key)
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def session_load(session: Mapping[str, Any]) -> float | None:
+def session_load(session: Mapping[str, Any] | SessionResult) -> float | None:
     """Training load used for novelty: power TSS if present, else the heart-rate equivalent HRSS."""
-    tss = _num(_get(session, "power", "tss"))
-    return tss if tss is not None else _num(_get(session, "load", "hrss"))
+    return _load(advice_facts(session))
+
+
+def _load(facts: AdviceFacts) -> float | None:
+    return facts.power_tss if facts.power_tss is not None else facts.hrss
 
 
 def history_entry(session: Mapping[str, Any]) -> tuple[float | None, float | None]:
@@ -112,15 +103,14 @@ def _history(ctx: RiskContext) -> tuple[int, str | None]:
     return 0, None
 
 
-def _intensity(session: Mapping[str, Any], duration_s: float | None) -> tuple[int, str | None]:
+def _intensity(facts: AdviceFacts, duration_s: float | None) -> tuple[int, str | None]:
     if duration_s is None or duration_s < INTENSITY_MIN_DURATION_S:
         return 0, None  # short efforts: intensity is not scored (§4.2)
     # A stale FTP (science.md §10.6) makes the power IF meaningless: heart rate is scored instead.
-    stale = advice_facts(session).ftp_stale
-    value = None if stale else _num(_get(session, "power", "if"))
+    value = None if facts.ftp_stale else facts.power_if
     source = "power"
     if value is None:
-        value = _num(_get(session, "load", "hr_intensity"))
+        value = facts.hr_intensity
         source = "heart rate"
     if value is None:
         return 0, None
@@ -151,9 +141,7 @@ def _duration(duration_s: float | None, *, moving: bool) -> tuple[int, str | Non
     return 0, None
 
 
-def _novelty(
-    session: Mapping[str, Any], duration_s: float | None, ctx: RiskContext
-) -> tuple[int, str | None]:
+def _novelty(facts: AdviceFacts, duration_s: float | None, ctx: RiskContext) -> tuple[int, str | None]:
     if not ctx.previous_28d:
         return 0, None  # no history: nothing to be novel against
     why = "sessions more strenuous than anticipated are linked to cramps."
@@ -165,7 +153,7 @@ def _novelty(
                 f"Longer than anything in your previous 28 days: {fmt.duration(duration_s)} "
                 f"against your longest of {fmt.duration(longest)} (+1): {why}"
             )
-    load = session_load(session)
+    load = _load(facts)
     prev_loads = [x for _, x in ctx.previous_28d if x is not None and x > 0]
     if load is not None and prev_loads:
         highest = max(prev_loads)
@@ -177,10 +165,10 @@ def _novelty(
     return 0, None
 
 
-def _fluid(session: Mapping[str, Any]) -> tuple[int, str | None]:
-    if not advice_facts(session).intake_known:
+def _fluid(facts: AdviceFacts) -> tuple[int, str | None]:
+    if not facts.intake_known:
         return 0, None  # without a logged intake or a weigh-in the "deficit" is only the sweat loss (§10.7)
-    pct = _num(_get(session, "fluid", "body_mass_pct"))
+    pct = facts.body_mass_pct
     if pct is None or round(pct, 1) < FLUID_BM_PCT:
         return 0, None
     return 1, (
@@ -189,8 +177,8 @@ def _fluid(session: Mapping[str, Any]) -> tuple[int, str | None]:
     )
 
 
-def _sodium(session: Mapping[str, Any], ctx: RiskContext) -> tuple[int, str | None]:
-    this = _num(_get(session, "sodium", "mg")) or 0.0
+def _sodium(facts: AdviceFacts, ctx: RiskContext) -> tuple[int, str | None]:
+    this = facts.sodium_mg or 0.0
     total = round(max(0.0, ctx.sodium_24h_mg) + max(0.0, this))
     points = 2 if total >= SODIUM_HIGH_MG else 1 if total >= SODIUM_MEDIUM_MG else 0
     parts = []
@@ -214,8 +202,8 @@ def _sodium(session: Mapping[str, Any], ctx: RiskContext) -> tuple[int, str | No
     )
 
 
-def score_risk(session: Mapping[str, Any], ctx: RiskContext) -> dict[str, Any]:
-    """Score one session JSON (docs/session-json.md) per science.md §4.2.
+def score_risk(session: Mapping[str, Any] | SessionResult, ctx: RiskContext) -> dict[str, Any]:
+    """Score one session result (or its JSON, docs/session-json.md) per science.md §4.2.
 
     Returns {"score", "tier", "factors": {factor: points}, "reasons": [{"factor", "points", "reason"}]},
     one reason per factor that scored, in FACTORS order.
@@ -224,11 +212,11 @@ def score_risk(session: Mapping[str, Any], ctx: RiskContext) -> dict[str, Any]:
     duration_s = facts.scored_duration_s  # moving time (§10.7)
     results = {
         "history": _history(ctx),
-        "intensity": _intensity(session, duration_s),
+        "intensity": _intensity(facts, duration_s),
         "duration": _duration(duration_s, moving=facts.moving_time_s is not None),
-        "novelty": _novelty(session, duration_s, ctx),
-        "fluid": _fluid(session),
-        "sodium": _sodium(session, ctx),
+        "novelty": _novelty(facts, duration_s, ctx),
+        "fluid": _fluid(facts),
+        "sodium": _sodium(facts, ctx),
     }
     factors = {name: results[name][0] for name in FACTORS}
     reasons = [

@@ -1,17 +1,24 @@
 """The figures the advice rules read from a session result, in one place. Pure.
 
-Reading them once, by name, keeps the rules in alerts.recommend and alerts.risk free of key lookups: a
-renamed field fails here, loudly, instead of turning into a silent None in an email.
+Every section is read through the typed result contract (core.result) and its attributes, once: the rules in
+alerts.recommend and alerts.risk read `AdviceFacts`, never string keys, so a renamed field is a type error
+here instead of a silent None in an email.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from alerts import fmt
+from core.result import Ambient, DataQuality, Fluid, Load, Part, Power, SessionResult, Sodium
+
+log = logging.getLogger("sweatsync.alerts.view")
 
 # Temperature sources that are a measurement (or the athlete's own entry), never a default.
 MEASURED_TEMP_SOURCES = frozenset({"override", "weather", "weather_message", "head_unit"})
@@ -38,6 +45,10 @@ class AdviceFacts:
     sodium_low: float | None = None
     sodium_high: float | None = None
     concentration: float | None = None
+    power_if: float | None = None
+    power_tss: float | None = None
+    hr_intensity: float | None = None
+    hrss: float | None = None
     implausible: bool = False
     ftp_stale: bool = False
     quality_reasons: tuple[str, ...] = field(default_factory=tuple)
@@ -60,12 +71,10 @@ class AdviceFacts:
         return self.moving_time_s if self.moving_time_s is not None else self.duration_s
 
 
-def _temp_measured(ambient: Mapping[str, Any]) -> bool:
-    flag = ambient.get("temp_measured")
-    if isinstance(flag, bool):
-        return flag
-    sources = fmt.section(ambient, "sources")
-    source = sources.get("temp_c") or ambient.get("source")
+def _temp_measured(ambient: Ambient) -> bool:
+    if ambient.temp_measured is not None:
+        return ambient.temp_measured
+    source = (ambient.sources.temp_c if ambient.sources else None) or ambient.source
     return source in MEASURED_TEMP_SOURCES
 
 
@@ -74,38 +83,58 @@ def _finite(value: Any) -> float | None:
     return number if number is not None and math.isfinite(number) else None
 
 
-def advice_facts(session: Mapping[str, Any]) -> AdviceFacts:
-    """The figures of one session JSON (docs/session-json.md) that the advice and the score read."""
+_P = TypeVar("_P", bound=Part)
+
+
+def _part(session: Mapping[str, Any] | SessionResult, name: str, model: type[_P]) -> _P:
+    """One section read through the result contract (core.result); a malformed one reads as all unknown."""
+    if isinstance(session, SessionResult):
+        value = getattr(session, name)
+        return value if isinstance(value, model) else model()
+    try:
+        return model.model_validate(fmt.section(session, name))
+    except ValidationError:
+        log.warning("alerts.view.malformed_section section=%s", name)
+        return model()
+
+
+def advice_facts(session: Mapping[str, Any] | SessionResult) -> AdviceFacts:
+    """The figures of a session result (or its JSON, docs/session-json.md) that the advice and score read."""
     num = _finite
-    fluid, sodium = fmt.section(session, "fluid"), fmt.section(session, "sodium")
-    ambient, quality = fmt.section(session, "ambient"), fmt.section(session, "data_quality")
-    listed = quality.get("reasons")
-    reasons = [str(r) for r in listed] if isinstance(listed, list) else []
-    duration = num(session.get("duration_s"))
-    implausible = quality.get("implausible") is True
+    fluid, sodium = _part(session, "fluid", Fluid), _part(session, "sodium", Sodium)
+    ambient, quality = _part(session, "ambient", Ambient), _part(session, "data_quality", DataQuality)
+    power, load = _part(session, "power", Power), _part(session, "load", Load)
+    top = session.to_json() if isinstance(session, SessionResult) else session
+    reasons = list(quality.reasons)
+    duration = num(top.get("duration_s"))
+    implausible = quality.implausible
     if duration is not None and duration > MAX_PLAUSIBLE_S and not implausible:
         # science.md §10.6, checked here too: a 27-h recording once asked for 16.9 L.
         implausible, reasons = True, [*reasons, "the recording lasts more than 24 hours"]
     return AdviceFacts(
         duration_s=duration,
-        moving_time_s=num(session.get("moving_time_s")),
-        partial=session.get("partial") is True,
-        sweat_l=num(fluid.get("sweat_l")),
-        sweat_low=num(fluid.get("sweat_l_low")),
-        sweat_high=num(fluid.get("sweat_l_high")),
-        respiratory_l=num(fluid.get("respiratory_l")),
-        intake_l=num(fluid.get("intake_l")),
-        deficit_l=num(fluid.get("deficit_l")),
-        body_mass_pct=num(fluid.get("body_mass_pct")),
-        measured=fluid.get("source") == "measured",
-        uncompensable_minutes=num(fluid.get("uncompensable_minutes")),
-        temp_c=num(ambient.get("temp_c")),
+        moving_time_s=num(top.get("moving_time_s")),
+        partial=top.get("partial") is True,
+        sweat_l=num(fluid.sweat_l),
+        sweat_low=num(fluid.sweat_l_low),
+        sweat_high=num(fluid.sweat_l_high),
+        respiratory_l=num(fluid.respiratory_l),
+        intake_l=num(fluid.intake_l),
+        deficit_l=num(fluid.deficit_l),
+        body_mass_pct=num(fluid.body_mass_pct),
+        measured=fluid.source == "measured",
+        uncompensable_minutes=num(fluid.uncompensable_minutes),
+        temp_c=num(ambient.temp_c),
         temp_measured=_temp_measured(ambient),
-        sodium_mg=num(sodium.get("mg")),
-        sodium_low=num(sodium.get("mg_low")),
-        sodium_high=num(sodium.get("mg_high")),
-        concentration=num(sodium.get("concentration_mmol_l")),
+        sodium_mg=num(sodium.mg),
+        sodium_low=num(sodium.mg_low),
+        sodium_high=num(sodium.mg_high),
+        concentration=num(sodium.concentration_mmol_l),
+        power_if=num(power.if_),
+        power_tss=num(power.tss),
+        hr_intensity=num(load.hr_intensity),
+        hrss=num(load.hrss),
         implausible=implausible,
-        ftp_stale=quality.get("ftp_stale") is True,
+        ftp_stale=quality.ftp_stale,
         quality_reasons=tuple(reasons),
     )

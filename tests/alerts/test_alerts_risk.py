@@ -383,3 +383,21 @@ def test_it_alerts_only_at_or_above_the_users_minimum_tier_and_never_after_opt_o
     tier: str, min_tier: str, opted_out: bool, expected: bool
 ) -> None:
     assert should_alert(tier=tier, min_tier=min_tier, opted_out=opted_out) is expected
+
+
+def test_it_scores_a_typed_session_result_exactly_as_its_json() -> None:
+    from core.result import SessionResult
+
+    session = {
+        "duration_s": 15000.0,
+        "moving_time_s": 14800.0,
+        "power": {"if": 0.9, "tss": 300.0},
+        "fluid": {"intake_l": 0.5, "body_mass_pct": 2.5},
+        "sodium": {"mg": 3500.0},
+    }
+    ctx = RiskContext(cramp_history="recent", previous_28d=[(9000.0, 150.0)])
+    assert score_risk(SessionResult.model_validate(session), ctx) == score_risk(session, ctx)
+
+
+def test_a_malformed_section_reads_as_unknown_and_scores_nothing() -> None:
+    assert factor({"duration_s": 3600.0, "fluid": {"intake_l": 0.5, "body_mass_pct": "lots"}}, "fluid") == 0
