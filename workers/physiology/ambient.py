@@ -129,6 +129,104 @@ def _valid(x: Any, lo: float, hi: float) -> float | None:
     return v if np.isfinite(v) and lo <= v <= hi else None
 
 
+def _device_temperature(temperature: np.ndarray | None, moving: np.ndarray) -> float | None:
+    """Median of the device's sensor while moving (all samples if it never moved)."""
+    if temperature is None:
+        return None
+    temp = np.asarray(temperature, dtype=float)
+    sel = temp[moving & np.isfinite(temp)] if moving.any() else temp[np.isfinite(temp)]
+    if sel.size == 0:
+        sel = temp[np.isfinite(temp)]
+    return float(np.median(sel)) if sel.size else None
+
+
+HEAD_UNIT_NOTE = (
+    "Air temperature is the bike computer's sensor (median while moving); it reads high in sun or when "
+    "stationary. Enter the temperature for this session to improve the sweat estimate."
+)
+
+
+def _default_temperature(default_t: float, indoor: bool, device_t: float | None, head_unit: bool) -> list:
+    where = "indoor" if indoor else "outdoor"
+    notes = [
+        assumption(
+            "ambient.temp_c",
+            default_t,
+            "assumed",
+            f"No air temperature available: {default_t:g} °C ({where} default) assumed. Enter the "
+            "temperature for this session to improve the sweat estimate.",
+            "conditions.temp_c",
+            ["fluid", "sodium"],
+        )
+    ]
+    if device_t is not None and not head_unit:
+        notes.append(
+            assumption(
+                "ambient.device_temp_c",
+                round(device_t, 1),
+                "device",
+                f"Your device's sensor read {device_t:.0f} °C (median). A body-worn sensor is warmed by the "
+                "body, so this is only an upper bound on the air temperature and was not used as ambient.",
+                "conditions.temp_c",
+            )
+        )
+    return notes
+
+
+def _temperature(
+    override: float | None,
+    observation: WeatherObservation | None,
+    weather: dict[str, Any],
+    device_t: float | None,
+    head_unit: bool,
+) -> tuple[float | None, str, str, list]:
+    """(°C or None, source, confidence, notes) by the priority in the module docstring, defaults excluded."""
+    candidates = (
+        (override, "override"),
+        (observation.temp_c if observation is not None else None, "weather"),
+        (weather.get("temperature_c"), "weather_message"),
+    )
+    for value, source in candidates:
+        t_c = _valid(value, -40, 60)
+        if t_c is not None:
+            return t_c, source, "high", []
+    if head_unit and device_t is not None:
+        note = assumption(
+            "ambient.temp_c",
+            round(device_t, 1),
+            "head_unit",
+            HEAD_UNIT_NOTE,
+            "conditions.temp_c",
+            ["fluid", "sodium"],
+        )
+        return device_t, "head_unit", "low", [note]
+    return None, "default", "assumed", []
+
+
+def _humidity(
+    override: float | None, observation: WeatherObservation | None, weather: dict[str, Any], default_rh: float
+) -> tuple[float, str, list]:
+    candidates = (
+        (override, "override"),
+        (observation.humidity_pct if observation is not None else None, "weather"),
+        (weather.get("relative_humidity_pct"), "weather_message"),
+    )
+    for value, source in candidates:
+        rh = _valid(value, 0, 100)
+        if rh is not None:
+            return rh, source, []
+    note = assumption(
+        "ambient.humidity_pct",
+        default_rh,
+        "assumed",
+        f"FIT files carry no humidity: {default_rh:g} % assumed. Enter the humidity for this session to "
+        "improve the sweat estimate.",
+        "conditions.humidity_pct",
+        ["fluid", "sodium"],
+    )
+    return default_rh, "default", [note]
+
+
 def resolve_ambient(
     *,
     override_temp_c: float | None,
@@ -142,81 +240,13 @@ def resolve_ambient(
 ) -> Ambient:
     """Pick temperature and humidity by the priority above; `notes` become assumption entries."""
     weather = weather or {}
-    notes: list[dict[str, Any]] = []
     default_t, default_rh = INDOOR_DEFAULT if indoor else OUTDOOR_DEFAULT
-
-    device_t = None
-    if temperature is not None:
-        temp = np.asarray(temperature, dtype=float)
-        sel = temp[moving & np.isfinite(temp)] if moving.any() else temp[np.isfinite(temp)]
-        if sel.size == 0:
-            sel = temp[np.isfinite(temp)]
-        if sel.size:
-            device_t = float(np.median(sel))
-
-    t_c, t_src, conf = _valid(override_temp_c, -40, 60), "override", "high"
-    if t_c is None and observation is not None:
-        t_c, t_src = _valid(observation.temp_c, -40, 60), "weather"
+    device_t = _device_temperature(temperature, moving)
+    t_c, t_src, conf, notes = _temperature(override_temp_c, observation, weather, device_t, head_unit)
     if t_c is None:
-        t_c, t_src = _valid(weather.get("temperature_c"), -40, 60), "weather_message"
-    if t_c is None and head_unit and device_t is not None:
-        t_c, t_src, conf = device_t, "head_unit", "low"
-        notes.append(
-            assumption(
-                "ambient.temp_c",
-                round(device_t, 1),
-                "head_unit",
-                "Air temperature is the bike computer's sensor (median while moving); it reads high in sun "
-                "or when stationary. Enter the temperature for this session to improve the sweat estimate.",
-                "conditions.temp_c",
-                ["fluid", "sodium"],
-            )
-        )
-    if t_c is None:
-        t_c, t_src, conf = default_t, "default", "assumed"
-        notes.append(
-            assumption(
-                "ambient.temp_c",
-                default_t,
-                "assumed",
-                f"No air temperature available: {default_t:g} °C ({'indoor' if indoor else 'outdoor'} "
-                "default) assumed. Enter the temperature for this session to improve the sweat estimate.",
-                "conditions.temp_c",
-                ["fluid", "sodium"],
-            )
-        )
-        if device_t is not None and not head_unit:
-            notes.append(
-                assumption(
-                    "ambient.device_temp_c",
-                    round(device_t, 1),
-                    "device",
-                    f"Your device's sensor read {device_t:.0f} °C (median). A body-worn sensor is warmed by "
-                    "the body, so this is only an upper bound on the air temperature and was not used as "
-                    "ambient.",
-                    "conditions.temp_c",
-                )
-            )
-
-    rh, rh_src = _valid(override_rh_pct, 0, 100), "override"
-    if rh is None and observation is not None:
-        rh, rh_src = _valid(observation.humidity_pct, 0, 100), "weather"
-    if rh is None:
-        rh, rh_src = _valid(weather.get("relative_humidity_pct"), 0, 100), "weather_message"
-    if rh is None:
-        rh, rh_src = default_rh, "default"
-        notes.append(
-            assumption(
-                "ambient.humidity_pct",
-                default_rh,
-                "assumed",
-                f"FIT files carry no humidity: {default_rh:g} % assumed. Enter the humidity for this session "
-                "to improve the sweat estimate.",
-                "conditions.humidity_pct",
-                ["fluid", "sodium"],
-            )
-        )
-
+        t_c = default_t
+        notes = _default_temperature(default_t, indoor, device_t, head_unit)
+    rh, rh_src, rh_notes = _humidity(override_rh_pct, observation, weather, default_rh)
     return Ambient(
         temp_c=float(t_c),
         humidity_pct=float(rh),
@@ -225,5 +255,5 @@ def resolve_ambient(
         confidence=conf,
         device_temp_c=device_t,
         device_temp_is_ambient=(t_src == "head_unit"),
-        notes=notes,
+        notes=notes + rh_notes,
     )

@@ -206,6 +206,31 @@ class HeatBalance:
         return self.w >= 1.0
 
 
+def _insulation_and_permeability(
+    v: np.ndarray, clo: float, ma: np.ndarray, dynamic: bool, walk_ms: np.ndarray | float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(It, im): §3.3 steps 4–5 (static clothing), or ISO's dynamic clothing terms (v2, §15.3 of the docs)."""
+    if not dynamic:
+        return total_insulation(v, clo), dynamic_permeability(v, clo)
+    walk = iso_walking_speed(ma) if walk_ms is None else np.asarray(walk_ms, dtype=float) + np.zeros_like(ma)
+    cor_tot, _ = iso_clothing_corrections(v, clo, walk)
+    boundary = 1.0 / (clothing_area_factor(clo) * (convective_hc(v) + H_RAD))
+    it = dynamic_clothing_insulation(v, clo, walk) + boundary
+    return it, np.minimum(MAX_IM, STATIC_IM * ((2.6 * cor_tot - 6.5) * cor_tot + 4.9))
+
+
+def _sweat_for_ereq(ereq: np.ndarray, emax: np.ndarray, bsa_m2: float) -> tuple[np.ndarray, np.ndarray]:
+    """§3.3 steps 8–9: (wettedness w, required sweat rate W/m², capped, ≥ 0)."""
+    positive = ereq > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(positive, np.where(emax > 0, ereq / np.where(emax > 0, emax, 1.0), np.inf), 0.0)
+        r = np.where(w <= 1.0, 1.0 - w**2 / 2.0, (2.0 - w) ** 2 / 2.0)
+        sw = np.where(positive & (w < W_CAP), ereq / np.where(r > 0, r, 1.0), 0.0)
+    cap = sweat_cap_w_m2(bsa_m2)
+    sw = np.where(positive & (w >= W_CAP), cap, np.minimum(sw, cap))
+    return w, np.maximum(sw, 0.0)
+
+
 def required_sweat(
     m_w: np.ndarray | float,
     w_ext_w: np.ndarray | float,
@@ -233,17 +258,7 @@ def required_sweat(
     tsk = np.asarray(tsk_c, dtype=float) + np.zeros_like(ma)
     psk = psat_kpa(tsk)
     v = np.asarray(v_ms, dtype=float) + np.zeros_like(ma)
-    if dynamic_clothing:
-        walk = (
-            iso_walking_speed(ma) if walk_ms is None else np.asarray(walk_ms, dtype=float) + np.zeros_like(ma)
-        )
-        cor_tot, _ = iso_clothing_corrections(v, clo, walk)
-        boundary = 1.0 / (clothing_area_factor(clo) * (convective_hc(v) + H_RAD))
-        it = dynamic_clothing_insulation(v, clo, walk) + boundary
-        im = np.minimum(MAX_IM, STATIC_IM * ((2.6 * cor_tot - 6.5) * cor_tot + 4.9))
-    else:
-        it = total_insulation(v, clo)
-        im = dynamic_permeability(v, clo)
+    it, im = _insulation_and_permeability(v, clo, ma, dynamic_clothing, walk_ms)
     to = (
         ta
         if tr_c is None
@@ -253,13 +268,7 @@ def required_sweat(
     emax = 16.7 * im * (psk - pa) / it
     cres, eres = respiratory_heat(ma, ta, pa)
     ereq = ma - wa - dry - cres - eres
-    positive = ereq > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(positive, np.where(emax > 0, ereq / np.where(emax > 0, emax, 1.0), np.inf), 0.0)
-        r = np.where(w <= 1.0, 1.0 - w**2 / 2.0, (2.0 - w) ** 2 / 2.0)
-        sw = np.where(positive & (w < W_CAP), ereq / np.where(r > 0, r, 1.0), 0.0)
-    cap = sweat_cap_w_m2(bsa_m2)
-    sw = np.where(positive & (w >= W_CAP), cap, np.minimum(sw, cap))
+    w, sw = _sweat_for_ereq(ereq, emax, bsa_m2)
     return HeatBalance(
         ma=ma,
         wa=wa,
@@ -269,7 +278,7 @@ def required_sweat(
         ereq=ereq,
         emax=emax,
         w=w,
-        swreq=np.maximum(sw, 0.0),
+        swreq=sw,
         it=it,
         im=im,
     )

@@ -86,153 +86,99 @@ class ResolvedInputs:
 
 
 _DEVICE_MSG = "taken from your device's user profile"
+# key: (how the device note names it, what it affects)
+_DEVICE_NOTE: dict[str, tuple[str, list[str]]] = {
+    "mass_kg": ("Body mass {v:g} kg", ["energy", "fluid", "sodium"]),
+    "height_m": ("Height {v:g} m", ["fluid", "sodium"]),
+    "age": ("Age", ["energy"]),
+    "hr_rest": ("Resting heart rate", ["load"]),
+    "hr_max": ("Maximum heart rate", ["load", "energy"]),
+    "lthr": ("Threshold heart rate", ["load"]),
+    "ftp_w": ("FTP", ["power.if", "power.tss"]),
+}
+# key: (labelled reference value, message, what it affects) — science.md §9
+_REFERENCE: dict[str, tuple[float, str, list[str]]] = {
+    "mass_kg": (
+        REFERENCE_MASS_KG,
+        "Body mass unknown: a reference {v:g} kg was used. Add your weight to make energy, sweat and sodium "
+        "figures personal.",
+        ["energy", "fluid", "sodium", "body_mass_pct"],
+    ),
+    "height_m": (
+        REFERENCE_HEIGHT_M,
+        "Height unknown: a reference {v:g} m was used for body surface area. Add your height to make the "
+        "sweat estimate personal.",
+        ["fluid", "sodium"],
+    ),
+    "age": (
+        REFERENCE_AGE,
+        "Age unknown: {v:g} years assumed (only used by the heart-rate energy equation). Add your age to "
+        "your profile.",
+        ["energy"],
+    ),
+    "hr_rest": (
+        REFERENCE_HR_REST,
+        "Resting heart rate unknown: {v:g} bpm assumed. Add it to your profile for personal training load "
+        "figures.",
+        ["load", "energy"],
+    ),
+}
+_SEX_UNKNOWN = (
+    "Sex unknown: training load and heart-rate energy use the average of the male and female equations. Add "
+    "it to your profile to use the right ones."
+)
 
 
-def resolve_inputs(
-    athlete: Athlete, hints: dict[str, Any] | None, session_hr_max: float | None
-) -> ResolvedInputs:
-    """Resolve every body input with its source, collecting `assumptions` entries for non-profile values."""
-    hints = hints or {}
-    notes: list[dict[str, Any]] = []
+def _pick(athlete: Athlete, hints: dict[str, Any], key: str, hint_key: str) -> tuple[float | None, str]:
+    """(value, source): the profile (or weight history), else the device, else (None, 'assumed')."""
+    v = _num(getattr(athlete, key), key)
+    if v is not None:
+        history = key == "mass_kg" and athlete.mass_source == "weight_history"
+        return v, "weight_history" if history else "profile"
+    v = _num(hints.get(hint_key), key)
+    return (v, "device") if v is not None else (None, "assumed")
 
-    def pick(key: str, hint_key: str | None = None) -> tuple[float | None, str]:
-        v = _num(getattr(athlete, key), key)
-        if v is not None:
-            return v, (
-                "weight_history"
-                if key == "mass_kg" and athlete.mass_source == "weight_history"
-                else "profile"
-            )
-        v = _num(hints.get(hint_key or key), key)
-        if v is not None:
-            return v, "device"
-        return None, "assumed"
 
-    # mass
-    mass, src = pick("mass_kg", "weight_kg")
-    if src == "device":
-        notes.append(
-            assumption(
-                "mass_kg",
-                mass,
-                "device",
-                f"Body mass {mass:g} kg {_DEVICE_MSG}.",
-                "mass_kg",
-                ["energy", "fluid", "sodium"],
-            )
-        )
-    elif mass is None:
-        mass = REFERENCE_MASS_KG
-        notes.append(
-            assumption(
-                "mass_kg",
-                mass,
-                "assumed",
-                f"Body mass unknown: a reference {mass:g} kg was used. Add your weight to make energy, sweat "
-                "and sodium figures personal.",
-                "mass_kg",
-                ["energy", "fluid", "sodium", "body_mass_pct"],
-            )
-        )
-    mass_in = Input(mass, src)
+def _device_note(key: str, value: float) -> dict[str, Any]:
+    label, affects = _DEVICE_NOTE[key]
+    return assumption(key, value, "device", f"{label.format(v=value)} {_DEVICE_MSG}.", key, affects)
 
-    height, src = pick("height_m")
-    if src == "device":
-        notes.append(
-            assumption(
-                "height_m",
-                height,
-                "device",
-                f"Height {height:g} m {_DEVICE_MSG}.",
-                "height_m",
-                ["fluid", "sodium"],
-            )
-        )
-    elif height is None:
-        height = REFERENCE_HEIGHT_M
-        notes.append(
-            assumption(
-                "height_m",
-                height,
-                "assumed",
-                f"Height unknown: a reference {height:g} m was used for body surface area. Add your height "
-                "to make the sweat estimate personal.",
-                "height_m",
-                ["fluid", "sodium"],
-            )
-        )
-    height_in = Input(height, src)
 
+def _resolve(
+    athlete: Athlete,
+    hints: dict[str, Any],
+    key: str,
+    notes: list[dict[str, Any]],
+    hint_key: str | None = None,
+) -> Input:
+    """One input by §9's order; a reference value (if the key has one) when nothing gives it, labelled."""
+    value, src = _pick(athlete, hints, key, hint_key or key)
+    if src == "device" and value is not None and key in _DEVICE_NOTE:
+        notes.append(_device_note(key, value))
+    elif value is None and key in _REFERENCE:
+        value, message, affects = _REFERENCE[key]
+        notes.append(assumption(key, value, "assumed", message.format(v=value), key, affects))
+    return Input(value, src if value is not None or key in _REFERENCE else "assumed")
+
+
+def _resolve_sex(athlete: Athlete, hints: dict[str, Any], notes: list[dict[str, Any]]) -> Input:
     sex = _sex(athlete.sex)
-    sex_src = "profile"
-    if sex is None:
-        sex = _sex(hints.get("sex"))
-        sex_src = "device"
-        if sex is not None:
-            notes.append(assumption("sex", sex, "device", f"Sex {_DEVICE_MSG}.", "sex", ["load", "energy"]))
-    if sex is None:
-        sex_src = "assumed"
-        notes.append(
-            assumption(
-                "sex",
-                None,
-                "assumed",
-                "Sex unknown: training load and heart-rate energy use the average of the male and female "
-                "equations. Add it to your profile to use the right ones.",
-                "sex",
-                ["load", "energy"],
-            )
-        )
-    sex_in = Input(sex, sex_src)
+    if sex is not None:
+        return Input(sex, "profile")
+    sex = _sex(hints.get("sex"))
+    if sex is not None:
+        notes.append(assumption("sex", sex, "device", f"Sex {_DEVICE_MSG}.", "sex", ["load", "energy"]))
+        return Input(sex, "device")
+    notes.append(assumption("sex", None, "assumed", _SEX_UNKNOWN, "sex", ["load", "energy"]))
+    return Input(None, "assumed")
 
-    age, src = pick("age")
-    if src == "device":
-        notes.append(assumption("age", age, "device", f"Age {_DEVICE_MSG}.", "age", ["energy"]))
-    elif age is None:
-        age = REFERENCE_AGE
-        notes.append(
-            assumption(
-                "age",
-                age,
-                "assumed",
-                f"Age unknown: {age:g} years assumed (only used by the heart-rate energy equation). Add your "
-                "age to your profile.",
-                "age",
-                ["energy"],
-            )
-        )
-    age_in = Input(age, src)
 
-    hr_rest, src = pick("hr_rest")
-    if src == "device":
-        notes.append(
-            assumption(
-                "hr_rest", hr_rest, "device", f"Resting heart rate {_DEVICE_MSG}.", "hr_rest", ["load"]
-            )
-        )
-    elif hr_rest is None:
-        hr_rest = REFERENCE_HR_REST
-        notes.append(
-            assumption(
-                "hr_rest",
-                hr_rest,
-                "assumed",
-                f"Resting heart rate unknown: {hr_rest:g} bpm assumed. Add it to your profile for personal "
-                "training load figures.",
-                "hr_rest",
-                ["load", "energy"],
-            )
-        )
-    assert hr_rest is not None  # the reference value above fills a missing one
-    hr_rest_in = Input(hr_rest, src)
-
-    hr_max, src = pick("hr_max")
-    if src == "device":
-        notes.append(
-            assumption(
-                "hr_max", hr_max, "device", f"Maximum heart rate {_DEVICE_MSG}.", "hr_max", ["load", "energy"]
-            )
-        )
+def _resolve_hr_max(
+    athlete: Athlete, hints: dict[str, Any], hr_rest: float, session_hr_max: float | None, notes: list
+) -> Input:
+    hr_max, src = _pick(athlete, hints, "hr_max", "hr_max")
+    if src == "device" and hr_max is not None:
+        notes.append(_device_note("hr_max", hr_max))
     elif hr_max is None and session_hr_max is not None and session_hr_max > hr_rest:
         hr_max, src = float(session_hr_max), "session"
         notes.append(
@@ -261,14 +207,16 @@ def resolve_inputs(
                 ["load"],
             )
         )
-    hr_max_in = Input(hr_max, src if hr_max is not None else "assumed")
+    return Input(hr_max, src if hr_max is not None else "assumed")
 
-    lthr, src = pick("lthr")
-    lthr_known = lthr is not None
-    if src == "device":
-        notes.append(
-            assumption("lthr", lthr, "device", f"Threshold heart rate {_DEVICE_MSG}.", "lthr", ["load"])
-        )
+
+def _resolve_lthr(
+    athlete: Athlete, hints: dict[str, Any], hr_rest: float, hr_max: float | None, notes: list
+) -> tuple[Input, bool]:
+    lthr, src = _pick(athlete, hints, "lthr", "lthr")
+    known = lthr is not None
+    if src == "device" and lthr is not None:
+        notes.append(_device_note("lthr", lthr))
     elif lthr is None and hr_max is not None:
         lthr = default_lthr(hr_rest, hr_max)
         notes.append(
@@ -282,28 +230,35 @@ def resolve_inputs(
                 ["load.hrss", "load.hr_intensity"],
             )
         )
-    lthr_in = Input(lthr, src if lthr is not None else "assumed")
+    return Input(lthr, src if lthr is not None else "assumed"), known
 
-    ftp, src = pick("ftp_w", "ftp_w")
-    if src == "device":
-        notes.append(
-            assumption("ftp_w", ftp, "device", f"FTP {_DEVICE_MSG}.", "ftp_w", ["power.if", "power.tss"])
-        )
-    ftp_in = Input(ftp, src if ftp is not None else "assumed")
 
-    vo2, src = pick("vo2max")
-    vo2_in = Input(vo2, src if vo2 is not None else "assumed")
-
+def resolve_inputs(
+    athlete: Athlete, hints: dict[str, Any] | None, session_hr_max: float | None
+) -> ResolvedInputs:
+    """Resolve every body input with its source, collecting `assumptions` entries for non-profile values."""
+    hints = hints or {}
+    notes: list[dict[str, Any]] = []
+    mass = _resolve(athlete, hints, "mass_kg", notes, "weight_kg")
+    height = _resolve(athlete, hints, "height_m", notes)
+    sex = _resolve_sex(athlete, hints, notes)
+    age = _resolve(athlete, hints, "age", notes)
+    hr_rest = _resolve(athlete, hints, "hr_rest", notes)
+    rest = float(hr_rest.value)
+    hr_max = _resolve_hr_max(athlete, hints, rest, session_hr_max, notes)
+    lthr, lthr_known = _resolve_lthr(athlete, hints, rest, hr_max.value, notes)
+    ftp = _resolve(athlete, hints, "ftp_w", notes)
+    vo2 = _resolve(athlete, hints, "vo2max", notes)
     return ResolvedInputs(
-        mass_kg=mass_in,
-        height_m=height_in,
-        sex=sex_in,
-        age=age_in,
-        hr_max=hr_max_in,
-        hr_rest=hr_rest_in,
-        lthr=lthr_in,
-        ftp_w=ftp_in,
-        vo2max=vo2_in,
+        mass_kg=mass,
+        height_m=height,
+        sex=sex,
+        age=age,
+        hr_max=hr_max,
+        hr_rest=hr_rest,
+        lthr=lthr,
+        ftp_w=ftp,
+        vo2max=vo2,
         lthr_known=lthr_known,
         assumptions=notes,
     )
