@@ -28,8 +28,8 @@ from workers.fit.parse import parse_fit_headers
 from workers.formats.detect import parse_any
 from workers.formats.fingerprint import activity_fingerprints
 from workers.physiology import ALGORITHM_VERSION, analyze, calibration_factor
-from workers.physiology.inputs import WeatherObservation
 from workers.physiology.inputs import WeighIn as WeighInInput
+from workers.weather import WeatherLookup, annotate, fetch_weather
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,10 @@ def analyze_stored(
     profile: Profile | None,
     user_id: uuid.UUID,
     stored: WorkoutSession | None,
-    weather: WeatherObservation | None = None,
+    weather: WeatherLookup | None = None,
 ) -> SessionResult:
-    """Analyse with everything the database knows: dated mass, calibration, overrides and the weigh-in, plus
-    the weather observation for the session's place and time when the worker fetched one."""
+    """Analyse with everything the database knows: dated mass, calibration, overrides and the weigh-in, and
+    the weather the worker fetched beforehand (overrides still win)."""
     when = activity.start_time
     pairs = repo.calibration_pairs(db, user_id=user_id, before=when)
     athlete = athlete_from_profile(
@@ -71,15 +71,18 @@ def analyze_stored(
         calibration=calibration_factor(pairs) if pairs else None,
     )
     weigh_in = repo.weigh_in_for(db, stored.id) if stored is not None else None
-    return analyze(
+    result = analyze(
         activity,
         athlete,
         conditions_from_overrides((stored.overrides if stored else None) or {}),
         weigh_in=WeighInInput(weigh_in.pre_kg, weigh_in.post_kg, weigh_in.fluid_l, weigh_in.urine_l)
         if weigh_in
         else None,
-        weather=weather,
+        weather=weather.observation if weather else None,
     )
+    if weather is not None:
+        annotate(result, weather)
+    return result
 
 
 INTERNAL_ERROR = (
@@ -121,7 +124,9 @@ def _process_claimed(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
             if repeated is not None:
                 return repeated
         parsed = load_and_parse(settings, storage_key)
-        return _store_sessions(upload_id, parsed, force=force)
+        # Asked here, before the storing transaction opens: a slow provider holds no database lock.
+        weather = {a.leg_index: fetch_weather(settings, a) for a in parsed.activities}
+        return _store_sessions(upload_id, parsed, force=force, weather=weather)
     except FileRejected as rejected:
         return _fail(upload_id, rejected.reason)
     except FileNotFoundError:
@@ -173,7 +178,9 @@ def _repeat_from_headers(upload_id: uuid.UUID, settings: Settings, storage_key: 
     return Outcome(UploadStatus.DUPLICATE)
 
 
-def _store_sessions(upload_id: uuid.UUID, parsed: ParseResult, *, force: bool) -> Outcome:
+def _store_sessions(
+    upload_id: uuid.UUID, parsed: ParseResult, *, force: bool, weather: dict[int, WeatherLookup] | None = None
+) -> Outcome:
     """Analyse each activity and store it with its alert decision, in one transaction."""
     with unit_of_work() as uow:
         db = uow.session
@@ -191,7 +198,14 @@ def _store_sessions(upload_id: uuid.UUID, parsed: ParseResult, *, force: bool) -
             existing = (
                 db.query(WorkoutSession).filter_by(upload_id=upload.id, leg_index=activity.leg_index).first()
             )
-            result = analyze_stored(db, activity, profile=profile, user_id=upload.user_id, stored=existing)
+            result = analyze_stored(
+                db,
+                activity,
+                profile=profile,
+                user_id=upload.user_id,
+                stored=existing,
+                weather=(weather or {}).get(activity.leg_index),
+            )
             ws = repo.upsert_session(
                 db,
                 upload=upload,
@@ -237,16 +251,19 @@ def recompute_session(session_id: uuid.UUID, *, settings: Settings) -> str:
             return "missing"
         storage_key = ws.upload.storage_key
         leg_index = ws.leg_index
+        indoor_override = (ws.overrides or {}).get("indoor")
     parsed = load_and_parse(settings, storage_key)
     activity = next((a for a in parsed.activities if a.leg_index == leg_index), None)
     if activity is None:
         return "missing"
+    # Outside any transaction, like an upload: a recompute picks up weather the archive lacked before.
+    weather = fetch_weather(settings, activity, indoor_override=indoor_override)
     with unit_of_work() as uow:
         db = uow.session
         ws = db.get(WorkoutSession, session_id)
         assert ws is not None
         user, profile = repo.get_user_and_profile(db, ws.user_id)
-        result = analyze_stored(db, activity, profile=profile, user_id=ws.user_id, stored=ws)
+        result = analyze_stored(db, activity, profile=profile, user_id=ws.user_id, stored=ws, weather=weather)
         fingerprint = (ws.metrics or {}).get("fingerprint")  # the duplicate check still needs it
         ws.metrics = {**result.to_json(), **({"fingerprint": fingerprint} if fingerprint else {})}
         ws.algorithm_version = result.algorithm_version or ALGORITHM_VERSION
