@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from core.result import Recommendations, SessionResult
-    from workers.activity import ParseResult
+    from workers.activity import Activity, ParseResult
+    from workers.weather import WeatherLookup
 
 
 def _db_ready() -> None:
@@ -147,11 +148,27 @@ def parse_activity_file(path: Path) -> ParseResult:
     return parse_any(data, kind, max_decompressed=get_settings().max_decompressed_bytes)
 
 
+def _weather_for(activity: Activity, args: argparse.Namespace) -> WeatherLookup:
+    """--weather: ask the provider directly (no database here), when the settings allow it."""
+    from core.settings import get_settings
+    from workers.weather import lookup_weather
+
+    settings = get_settings()
+    if not settings.weather_active:
+        print(
+            "weather: lookups are off; set SWEATSYNC_WEATHER_ENABLED=true to use them "
+            "(a rounded location and the date leave this machine)",
+            file=sys.stderr,
+        )
+    return lookup_weather(settings, activity, indoor_override=args.indoor, uow=None)
+
+
 def analyze_file(args: argparse.Namespace) -> list[SessionResult]:
     from alerts.risk import RiskContext
     from core.settings import get_settings
     from workers.physiology import analyze
     from workers.physiology.inputs import Athlete, Conditions
+    from workers.weather import annotate
 
     parsed = parse_activity_file(Path(args.file))
     athlete = Athlete(
@@ -183,7 +200,13 @@ def analyze_file(args: argparse.Namespace) -> list[SessionResult]:
     from alerts.assess import AlertPolicy, assess_event
     from core.result import Alert, Recommendations, Risk
 
-    sessions = [analyze(activity, athlete, conditions) for activity in parsed.activities]
+    sessions = []
+    for activity in parsed.activities:
+        weather = _weather_for(activity, args) if args.weather else None
+        result = analyze(activity, athlete, conditions, weather=weather.observation if weather else None)
+        if weather is not None:
+            annotate(result, weather)
+        sessions.append(result)
     if not sessions:
         return sessions
     # The legs of one file are one event (science.md §10.8): assessed once, as the service would.
@@ -224,6 +247,14 @@ def _sodium_line(rec: Recommendations) -> str:
     return f"about {_fmt(rec.sodium_mg, ' mg', 0)} sodium"
 
 
+def _weather_line(lookup: Any) -> list[str]:
+    if lookup is None:
+        return []
+    if lookup.status == "used":
+        return [f"  weather: observed ({lookup.provider}, {len(lookup.samples)} place-hours)"]
+    return [f"  weather: not used, {lookup.reason}"]
+
+
 def format_summary(s: SessionResult) -> str:
     from core.result import Recommendations, Risk
 
@@ -249,6 +280,7 @@ def format_summary(s: SessionResult) -> str:
         f"  load: TRIMP {_fmt(load.trimp_banister, '', 0)}, HRSS {_fmt(load.hrss, '', 0)}",
         f"  energy {_fmt(energy.kcal, ' kcal', 0)} (from {energy.source or 'n/a'})",
         f"  ambient {_fmt(amb.temp_c, ' °C')}, {_fmt(amb.humidity_pct, ' % RH', 0)} ({amb.source or 'n/a'})",
+        *_weather_line(amb.weather_lookup),
         f"  sweat {_fmt(fluid.sweat_l, ' L', 2)} (range {_fmt(fluid.sweat_l_low, '', 2)}–"
         f"{_fmt(fluid.sweat_l_high, ' L', 2)}), {_fmt(fluid.rate_l_per_h, ' L/h', 2)}, "
         f"{_fmt(fluid.body_mass_pct, ' % body mass')}",
@@ -412,6 +444,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--cramp-history", choices=["none", "ever", "recent"], default="none")
     a.add_argument(
         "--clothing", type=float, metavar="CLO", help="clothing insulation (0.3 = shorts and T-shirt)"
+    )
+    a.add_argument(
+        "--weather",
+        action="store_true",
+        help="look up the observed weather along the GPS track (needs SWEATSYNC_WEATHER_ENABLED=true)",
     )
     a.add_argument("--json", action="store_true", help="print the session JSON, as GET /v1/sessions/{id}")
     a.set_defaults(func=cmd_analyze)
