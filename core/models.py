@@ -98,6 +98,7 @@ class Profile(Base):
     hr_rest: Mapped[int | None] = mapped_column(Integer)
     lthr: Mapped[int | None] = mapped_column(Integer)
     ftp_w: Mapped[int | None] = mapped_column(Integer)
+    running_ftp_w: Mapped[int | None] = mapped_column(Integer)  # running FTP / critical power (science §10.6)
     sweat_sodium_mmol_l: Mapped[float | None] = mapped_column(Float)
     cramp_history: Mapped[str] = mapped_column(String(16), default="none")  # none|ever|recent
     clothing_clo: Mapped[float | None] = mapped_column(Float)

@@ -41,6 +41,7 @@ class ProfileIn(BaseModel):
     hr_rest: int | None = Field(default=None, ge=25, le=120)
     lthr: int | None = Field(default=None, ge=80, le=230)
     ftp_w: int | None = Field(default=None, ge=30, le=700)
+    running_ftp_w: int | None = Field(default=None, ge=30, le=800)  # running FTP / critical power
     sweat_sodium_mmol_l: float | None = Field(default=None, ge=5, le=150)
     cramp_history: Literal["none", "ever", "recent"] | None = None
     clothing_clo: float | None = Field(default=None, ge=0.0, le=2.0)
@@ -57,6 +58,7 @@ class ProfileOut(BaseModel):
     hr_rest: int | None = None
     lthr: int | None = None
     ftp_w: int | None = None
+    running_ftp_w: int | None = None
     sweat_sodium_mmol_l: float | None = None
     cramp_history: str = "none"
     clothing_clo: float | None = None

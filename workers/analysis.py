@@ -33,7 +33,7 @@ def athlete_from_profile(
         hr_rest=profile.hr_rest,
         lthr=profile.lthr,
         ftp_w=profile.ftp_w,
-        running_ftp_w=getattr(profile, "running_ftp_w", None),  # a profile column still to come
+        running_ftp_w=profile.running_ftp_w,
         sweat_sodium_mmol_l=profile.sweat_sodium_mmol_l,
         clothing_clo=profile.clothing_clo,
         calibration_factor=factor,
