@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts import mail, webhook
-from alerts.dedup import CRAMP_RISK, WEBHOOK
+from alerts.dedup import ACCOUNT_EMAIL, CRAMP_RISK, WEBHOOK
 from core.models import User
 
 
@@ -122,4 +122,4 @@ class WebhookChannel:
 
 def channel_table(email: EmailChannel, hooks: WebhookChannel) -> dict[str, Channel]:
     """The outbox kinds and who delivers each; the relay fails a row whose kind has no channel."""
-    return {CRAMP_RISK: email, WEBHOOK: hooks}
+    return {CRAMP_RISK: email, ACCOUNT_EMAIL: email, WEBHOOK: hooks}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import uuid
 
 CRAMP_RISK = "cramp_risk"
+# Password-reset and invitation emails (ingest.accounts); each has a random key: every request is one email.
+ACCOUNT_EMAIL = "account_email"
 
 
 def _canonical_id(value: uuid.UUID | str) -> str:

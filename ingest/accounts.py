@@ -17,11 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from alerts.dedup import ACCOUNT_EMAIL  # the outbox kind the relay sends as an email
 from alerts.outbox import enqueue_alert
 from core.models import AccountLink, Profile, User, WebSession
 from core.settings import get_settings
 
-ACCOUNT_EMAIL = "account_email"  # outbox kind: an email the relay sends like any other (not a webhook)
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # argon2 takes any length; a bound keeps a hostile 10 MB password cheap to refuse
 LINK_DAYS = {"reset": 1, "invite": 7}

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from alerts.assess import AlertPolicy, assess
 from alerts.channels import EmailChannel, WebhookChannel, channel_table
-from alerts.dedup import CRAMP_RISK, WEBHOOK, cramp_risk_key
+from alerts.dedup import ACCOUNT_EMAIL, CRAMP_RISK, WEBHOOK, cramp_risk_key
 from alerts.mail import FileOutboxSender, SmtpSender
 from alerts.outbox import enqueue_alert
 from alerts.relay import RelayStats, relay_due, sender_from_settings
@@ -472,7 +472,8 @@ def test_every_outbox_kind_has_exactly_one_channel() -> None:
     channels = channel_table(
         EmailChannel(FileOutboxSender(Path(".")), mail_from=MAIL_FROM), WebhookChannel(WebhookSender)
     )
-    assert set(channels) == {CRAMP_RISK, WEBHOOK}
+    assert set(channels) == {CRAMP_RISK, ACCOUNT_EMAIL, WEBHOOK}
+    assert channels[ACCOUNT_EMAIL] is channels[CRAMP_RISK]  # reset and invitation emails go by email
     assert channels[WEBHOOK].message_id("webhook:abc") == "webhook:abc"  # its Idempotency-Key
     assert channels[CRAMP_RISK].message_id("cramp_risk:abc") == "<cramp_risk.abc@sweatsync.test>"
 

@@ -148,3 +148,23 @@ def test_an_invitation_lets_the_invited_athlete_choose_a_password(client: TestCl
 def test_a_tampered_or_unknown_link_is_a_page_not_an_error(client: TestClient) -> None:
     r = client.get("/reset/not-a-real-token")
     assert r.status_code == 404 and "expired or was already used" in r.text
+
+
+def test_the_relay_delivers_the_reset_email_over_smtp(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alerts.relay import relay_due, sender_from_settings
+    from core.settings import get_settings
+    from support.services import smtp_server
+
+    sign_up(client, "ana@example.com")
+    client.cookies.delete("ss_session")
+    post_form(client, "/reset", "/reset", email="ana@example.com")
+    with smtp_server() as (smtp_url, sink):
+        monkeypatch.setenv("SWEATSYNC_SMTP_URL", smtp_url)
+        reset_settings_cache()
+        stats = relay_due(sender=sender_from_settings(get_settings()))
+        assert stats.sent == 1
+        [message] = sink.wait_for(1)
+    assert message["To"].addresses[0].addr_spec == "ana@example.com"
+    assert "/reset/" in message.get_body(preferencelist=("plain",)).get_content()
