@@ -589,13 +589,14 @@ class _Records:
         self.walk = walk
         self.sink = sink
         self.side: _SideSink | None = None
-        self.count = count = len(walk.rec_pos)
+        self.count = len(walk.rec_pos)
         self.data = np.frombuffer(payload, dtype=np.uint8)
         self.positions = np.asarray(walk.rec_pos, dtype=np.intp)
         self.layout_of = np.asarray(walk.rec_layout, dtype=np.intp)
-        self.native = {num: np.full(count, np.nan) for num in _WANTED}
-        self.present = {num: np.zeros(count, dtype=bool) for num in _WANTED}
-        self.roles = {role: np.full(count, np.nan) for role in DEV_ROLES}
+        # Columns are allocated when a record holds the field (a 14-h file: 46 k records, 8 bytes each).
+        self.native: dict[int, np.ndarray] = {}
+        self.present: dict[int, np.ndarray] = {}
+        self.roles: dict[str, np.ndarray] = {}
         self.done = 0
         self.batches = 0
 
@@ -622,10 +623,21 @@ class _Records:
             own = {target: value[idx] for target, value in accumulated.items()}
             values, dev_values = _group_values(rows, lay, specs, own, self.only)
             for num, (column, present) in values.items():
-                self.native[num][idx] = column
-                self.present[num][idx] = present
+                self._column(self.native, num, np.nan)[idx] = column
+                self._column(self.present, num, False)[idx] = present
             for role, column in dev_values.items():
-                self.roles[role][idx] = column
+                self._column(self.roles, role, np.nan)[idx] = column
+
+    def _column(self, columns: dict[Any, np.ndarray], key: Any, empty: float | bool) -> np.ndarray:
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = np.full(self.count, empty)
+        return column
+
+    def native_or_missing(self, num: int) -> tuple[np.ndarray, np.ndarray]:
+        if num in self.native:
+            return self.native[num], self.present[num]
+        return np.full(self.count, np.nan), np.zeros(self.count, dtype=bool)
 
 
 def _side_payload(payload: bytes, header_size: int, body: bytes) -> bytes:
@@ -652,19 +664,23 @@ def decode_fast(payload: bytes, sink: SegmentData, timestamps_only: bool = False
     if not count:
         return
     records.flush(count)
-    ts = records.native[TIMESTAMP]
+    ts = records.native_or_missing(TIMESTAMP)[0]
     if walk.compressed:
         stamped = _raw_timestamps(payload, start, stop)
         header_ts = np.array([np.nan if v is None else float(v) for v in stamped])
         ts = np.where(np.isnan(ts), header_ts, ts)
     timed = ~np.isnan(ts)
+    everything = bool(timed.all())  # usually: no copies then
     columns: dict[str, np.ndarray] = {}
     for name, nums in RECORD_FIELDS.items():  # the first of the field numbers that is not None
-        column, present = records.native[nums[0]], records.present[nums[0]]
+        column, present = records.native_or_missing(nums[0])
         for num in nums[1:]:
-            column = np.where(present, column, records.native[num])
-            present = present | records.present[num]
-        columns[name] = column[timed]
+            other, other_present = records.native_or_missing(num)
+            column = np.where(present, column, other)
+            present = present | other_present
+        columns[name] = column if everything else column[timed]
     for role in DEV_ROLES:
-        columns[role] = records.roles[role][timed]
-    sink.add_records(ts[timed], columns, untimed=int(count - timed.sum()))
+        found = records.roles.get(role)
+        role_column = np.full(count, np.nan) if found is None else found
+        columns[role] = role_column if everything else role_column[timed]
+    sink.add_records(ts if everything else ts[timed], columns, untimed=int(count - timed.sum()))
