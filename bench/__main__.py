@@ -1,140 +1,186 @@
-"""python -m bench [--runs N] [--quick] [--samples DIR] [--file NAME ...] [--per-file]
+"""python -m bench [--quick] [--runs N] [--no-service] [--samples DIR] [--file NAME ...] [--json PATH]
 
-Times, over the real FIT sample files, (a) the plain fitparse README loop as the baseline, (b) parse_fit,
-(c) analyze on already-parsed activities and (d) parse_fit + analyze; prints records/s and each stage's time
-as a multiple of the baseline's, all measured in the same run. Median of N runs per stage.
+In one run: CPU seconds per activity-hour of naive fitparse, fitdecode, garmin-fit-sdk (and fitfast when
+installed), sweatsync's parse_fit and the whole pipeline (worker CPU from upload to email), as ratios to naive
+fitparse measured in the same run; then, on the embedded stack with a real SMTP server: upload -> email for
+the 3-h ride (cold first upload apart, then warm), 1 -> 2 worker burst scaling, ingest rate with p99, and the
+worker's peak memory on the 14-h file. Writes the figures as JSON (bench/results/latest.json by default).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import json
+import os
 import platform
-import statistics
 import sys
 import time
-from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
-from bench.corpus import DEFAULT_SAMPLES, Corpus, load
-from bench.stages import STAGES
+from bench.corpus import DEFAULT_SAMPLES, LONGEST, RIDE_3H, Corpus, load
+from bench.decoders import CANDIDATES, Measured, installed, measure
 
-
-def _timed(fn, corpus: Corpus, parsed) -> float:
-    gc.collect()
-    t0 = time.perf_counter()
-    fn(corpus, parsed)
-    return time.perf_counter() - t0
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+TARGETS = {"pipeline_x": 5.0, "p95_s": 1.0, "scaling": 1.8, "peak_mb": 150.0}
 
 
-def _ratio(seconds: float, base: float) -> str:
-    if base <= 0:
-        return "-"
-    r = seconds / base
-    return f"{r:.2f}×" if r >= 0.1 else f"{r:.4f}×"
-
-
-def _rate(records: int, seconds: float) -> str:
-    return f"{records / seconds:,.0f}" if seconds > 0 else "-"
+def _progress(what: str) -> None:
+    print(f"  … {what}", file=sys.stderr, flush=True)
 
 
 def _table(rows: list[list[str]], right: set[int]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for k, row in enumerate(rows):
-        pairs = enumerate(zip(row, widths, strict=True))
-        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in pairs]
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
         lines.append("  ".join(cells).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-def run(corpus: Corpus, runs: int, per_file: bool) -> str:
-    from workers.fit import parse_fit
-
-    parsed = [parse_fit(s.data).activities for s in corpus.samples]
-    samples_n = sum(len(a) for a in parsed)
-    times: dict[str, list[float]] = {name: [] for name, _ in STAGES}
-    for _ in range(runs):  # stages interleaved per run, so drift hits them alike
-        for name, fn in STAGES:
-            times[name].append(_timed(fn, corpus, parsed))
-    med = {name: statistics.median(ts) for name, ts in times.items()}
-    base = med[STAGES[0][0]]
-    records = corpus.records
-    out = [
-        f"sweatsync bench: {len(corpus.samples)} files ({corpus.megabytes:.1f} MB, {records:,} records, "
-        f"{samples_n} activities) from {corpus.folder}",
-        f"median of {runs} run{'s' if runs != 1 else ''}; Python {platform.python_version()}, "
-        f"fitparse {version('fitparse')}, fitdecode {version('fitdecode')}",
-        "",
-    ]
-    rows = [["stage", "median s", "min s", "max s", "records/s", "time vs baseline"]]
-    for name, _ in STAGES:
-        ts = times[name]
-        rows.append(
-            [
-                name,
-                f"{med[name]:.3f}",
-                f"{min(ts):.3f}",
-                f"{max(ts):.3f}",
-                _rate(records, med[name]),
-                _ratio(med[name], base),
-            ]
-        )
-    out.append(_table(rows, right={1, 2, 3, 4, 5}))
-    out.append("")
-    for name, _ in STAGES[1:]:
-        if base > 0 and med[name] > 0:
-            out.append(f"{name}: {_ratio(med[name], base)} baseline time ({base / med[name]:.2f}× its speed)")
-    out += [
-        "",
-        "records/s = record messages (as fitparse counts them) ÷ median seconds.",
-        "time vs baseline = stage time ÷ baseline time: 2.00× takes twice as long as the plain",
-        "fitparse loop, 0.50× half as long. Same files, same process, stages interleaved in each run.",
-    ]
-    if per_file:
-        out += ["", _per_file(corpus, parsed, runs)]
-    if corpus.skipped:
-        out += ["", f"skipped {len(corpus.skipped)} file(s):"]
-        out += [f"  {name}: {why}" for name, why in corpus.skipped]
-    return "\n".join(out)
+def machine() -> dict[str, Any]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "load_avg_at_start": os.getloadavg(),
+    }
 
 
-def _per_file(corpus: Corpus, parsed, runs: int) -> str:
-    rows = [["file", "records", "baseline s", "parse_fit s", "analyze s", "parse vs baseline"]]
-    for sample, activities in zip(corpus.samples, parsed, strict=True):
-        one = Corpus(corpus.folder, [sample])
-        t = {
-            name: statistics.median(_timed(fn, one, [activities]) for _ in range(runs))
-            for name, fn in STAGES[:3]
+def _per_hour(m: Measured, corpus: Corpus, names: set[str]) -> float:
+    hours = sum(s.hours for s in corpus.samples if s.name in names)
+    return sum(m.cpu_s[n] for n in names) / hours if hours else float("nan")
+
+
+def decode_rows(corpus: Corpus, measured: dict[str, Measured], report: dict[str, Any]) -> list[list[str]]:
+    """Every ratio is taken on the files both the candidate and naive fitparse read."""
+    base = measured["naive_fitparse"]
+    rows = [["candidate", "version", "CPU s / activity-h", "speed vs naive fitparse", "files read"]]
+    for cand in CANDIDATES:
+        m = measured.get(cand.key)
+        if m is None:
+            rows.append([cand.label, "not installed", "-", "-", "-"])
+            continue
+        common = set(m.cpu_s) & set(base.cpu_s)
+        mine, theirs = _per_hour(m, corpus, common), _per_hour(base, corpus, common)
+        speed = theirs / mine if mine else float("nan")
+        report["decode"][cand.key] = {
+            "cpu_s_per_activity_hour": mine,
+            "naive_fitparse_same_files": theirs,
+            "speedup_vs_naive_fitparse": speed,
+            "files": len(m.cpu_s),
+            "failed": m.failed,
         }
-        b, p, a = t.values()
-        rows.append([sample.name, f"{sample.records:,}", f"{b:.3f}", f"{p:.3f}", f"{a:.4f}", _ratio(p, b)])
-    return _table(rows, right={1, 2, 3, 4, 5})
+        version = installed(cand.package) or "-"
+        rows.append(
+            [cand.label, version, f"{mine:.4f}", f"{speed:.2f}×", f"{len(m.cpu_s)}/{len(corpus.samples)}"]
+        )
+    return rows
+
+
+def service_lines(svc: Any, base_per_hour: float, report: dict[str, Any]) -> list[str]:
+    from bench.service import pct
+
+    report["service"] = svc.to_json()
+    per_hour = svc.pipeline_cpu_s / svc.pipeline_hours if svc.pipeline_hours else float("nan")
+    speed = base_per_hour / per_hour if per_hour else float("nan")
+    report["service"]["whole_pipeline"].update(
+        cpu_s_per_activity_hour=per_hour, speedup_vs_naive_fitparse=speed
+    )
+    p50, p95 = pct(svc.warm_s, 50), pct(svc.warm_s, 95)
+    ip50, ip99 = pct(svc.ingest_s, 50), pct(svc.ingest_s, 99)
+
+    def verdict(ok: bool) -> str:
+        return "meets the target" if ok else "MISSES the target"
+
+    scaling = svc.scaling or 0.0
+    return [
+        f"whole pipeline (worker CPU, upload → email, {svc.pipeline_files} files, "
+        f"{svc.pipeline_hours:.1f} h): "
+        f"{per_hour:.4f} CPU s / activity-h = {speed:.2f}× naive fitparse "
+        f"({verdict(speed >= TARGETS['pipeline_x'])} ≥ {TARGETS['pipeline_x']:.0f}×)",
+        f"upload → email, 3-h ride ({RIDE_3H}): cold first upload {svc.cold_s:.3f} s; "
+        f"warm n={len(svc.warm_s)}: p50 {p50:.3f} s, p95 {p95:.3f} s "
+        f"({verdict(p95 < TARGETS['p95_s'])} < 1 s)",
+        f"burst of {svc.burst_size} rides: 1 worker process {svc.burst[1]:.2f} s, 2 worker processes "
+        f"{svc.burst[2]:.2f} s → scaling {scaling:.2f}× ({verdict(scaling >= TARGETS['scaling'])} ≥ 1.8×); "
+        f"worker CPU meanwhile {svc.burst_cpu[1]:.2f} s and {svc.burst_cpu[2]:.2f} s",
+        f"ingest (4 clients, worker stopped): {len(svc.ingest_s)} uploads at {svc.ingest_rate:.1f}/s; "
+        f"latency p50 {ip50 * 1000:.0f} ms, p99 {ip99 * 1000:.0f} ms",
+        f"worker peak memory, 14-h file ({LONGEST}): {svc.peak_rss_mb:.0f} MB peak RSS of the pool process "
+        f"({verdict(svc.peak_rss_mb < TARGETS['peak_mb'])} < 150 MB)",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
-    p.add_argument("--runs", "-n", type=int, default=3, help="runs per stage, median reported (default 3)")
-    p.add_argument("--quick", action="store_true", help="three smaller files instead of the whole corpus")
+    p.add_argument("--quick", action="store_true", help="three files and fewer service repetitions")
+    p.add_argument(
+        "--runs", "-n", type=int, default=1, help="decode runs per file; the least CPU time counts"
+    )
+    p.add_argument("--no-service", action="store_true", help="decoding only, no embedded stack")
     p.add_argument(
         "--samples", type=Path, default=DEFAULT_SAMPLES, help=f"folder of .fit files ({DEFAULT_SAMPLES})"
     )
     p.add_argument(
         "--file", action="append", metavar="NAME", help="only this file of the folder (repeatable)"
     )
-    p.add_argument("--per-file", action="store_true", help="also time each file on its own")
+    p.add_argument("--json", type=Path, default=RESULTS, help=f"where the figures go ({RESULTS})")
     args = p.parse_args(argv)
-    if args.runs < 1:
-        p.error("--runs must be at least 1")
     corpus = load(args.samples, args.quick, args.file)
     if not corpus.samples:
         print(f"no readable sample files in {args.samples}; nothing to measure", file=sys.stderr)
-        for name, why in corpus.skipped:
-            print(f"  {name}: {why}", file=sys.stderr)
         return 0
-    print(run(corpus, args.runs, args.per_file))
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    report: dict[str, Any] = {"started": started, "machine": machine(), "decode": {}, "files": {}}
+    report["files"] = {s.name: round(s.hours, 3) for s in corpus.samples}
+    mach = report["machine"]
+    out = [
+        f"sweatsync bench, {started}: {mach['cores']} cores ({mach['cpu']}), Python {mach['python']}, "
+        f"load average at start {mach['load_avg_at_start'][0]:.1f}",
+        f"{len(corpus.samples)} files of ≥ 1 h ({corpus.hours:.1f} activity-hours) from {corpus.folder}",
+        "",
+    ]
+    _progress(f"decoding {len(corpus.samples)} files with each candidate")
+    measured = measure(corpus, max(1, args.runs))
+    out += [_table(decode_rows(corpus, measured, report), right={2, 3, 4}), ""]
+    out.append("CPU s = process time, so other work on a shared machine does not inflate it; ratios are to")
+    out.append("naive fitparse on the same files, measured in this run.")
+    if not args.no_service:
+        from bench.service import measure as measure_service
+
+        base = measured["naive_fitparse"]
+        base_per_hour = _per_hour(base, corpus, set(base.cpu_s))
+        svc = measure_service(corpus, args.quick, _progress)
+        out += [
+            "",
+            "Embedded stack (SQLite, Redis, Celery prefork worker, API in uvicorn, aiosmtpd SMTP server):",
+        ]
+        out += [f"- {line}" for line in service_lines(svc, base_per_hour, report)]
+        out.append(
+            "Latency, scaling and ingest are wall-clock figures: on a shared machine they move with its load."
+        )
+    failed = {k: m.failed for k, m in measured.items() if m.failed}
+    if failed:
+        out += ["", "decoder failures (files left out of that candidate's ratio):"]
+        out += [f"- {k}: {name}: {why}" for k, f in failed.items() for name, why in f.items()]
+    print("\n".join(out))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2, default=str))
+    print(f"\nfigures written to {args.json}", file=sys.stderr)
     return 0
 
 
