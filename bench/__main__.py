@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--file", action="append", metavar="NAME", help="only this file of the folder (repeatable)"
     )
+    p.add_argument(
+        "--database", metavar="URL", help="an empty database for the stack (default: a fresh SQLite file)"
+    )
     p.add_argument("--json", type=Path, default=RESULTS, help=f"where the figures go ({RESULTS})")
     args = p.parse_args(argv)
     corpus = load(args.samples, args.quick, args.file)
@@ -164,10 +167,11 @@ def main(argv: list[str] | None = None) -> int:
 
         base = measured["naive_fitparse"]
         base_per_hour = _per_hour(base, corpus, set(base.cpu_s))
-        svc = measure_service(corpus, args.quick, _progress)
+        svc = measure_service(corpus, args.quick, _progress, args.database)
+        db = "SQLite" if not args.database else args.database.split(":", 1)[0]
         out += [
             "",
-            "Embedded stack (SQLite, Redis, Celery prefork worker, API in uvicorn, aiosmtpd SMTP server):",
+            f"Embedded stack ({db}, Redis, Celery prefork worker, API in uvicorn, aiosmtpd SMTP server):",
         ]
         out += [f"- {line}" for line in service_lines(svc, base_per_hour, report)]
         out.append(

@@ -134,11 +134,11 @@ def _ingest(st: Stack, data: bytes, count: int, threads: int = 4) -> tuple[list[
     return [x for part in parts for x in part], wall
 
 
-def measure(corpus: Corpus, quick: bool, progress: Any) -> Service:
+def measure(corpus: Corpus, quick: bool, progress: Any, database_url: str | None = None) -> Service:
     out = Service()
     ride, longest = corpus.get(RIDE_3H), corpus.get(LONGEST)
     warm_n, out.burst_size, ingest_n = (5, 6, 60) if quick else (20, 16, 300)
-    with tempfile.TemporaryDirectory(prefix="sweatsync-bench-") as tmp, Stack(Path(tmp)) as st:
+    with tempfile.TemporaryDirectory(prefix="sweatsync-bench-") as tmp, Stack(Path(tmp), database_url) as st:
         st.start_worker(1)
         progress("cold upload of the 3-h ride")
         out.cold_s = _email_latency(st, RIDE_3H, ride)

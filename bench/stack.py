@@ -50,8 +50,9 @@ class Inbox:
 
 
 class Stack:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, database_url: str | None = None) -> None:
         self.tmp = tmp
+        self.database_url = database_url
         self.inbox = Inbox()
         self.procs: list[subprocess.Popen[bytes]] = []
         self.worker: subprocess.Popen[bytes] | None = None
@@ -66,7 +67,7 @@ class Stack:
         self.procs.append(redis_proc)
         self.smtp = Controller(self.inbox, hostname="127.0.0.1", port=free_port())
         self.smtp.start()
-        db = f"sqlite:///{self.tmp / 'bench.db'}"
+        db = self.database_url or f"sqlite:///{self.tmp / 'bench.db'}"
         for key in [k for k in os.environ if k.startswith("SWEATSYNC_")]:
             del os.environ[key]
         os.environ.update(
