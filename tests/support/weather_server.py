@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,15 @@ class FakeArchive:
         self.release = threading.Event()
         self.lock = threading.Lock()
         self.url = ""
+
+    def wait_for_requests(self, count: int, timeout_s: float = 60) -> None:
+        """Wait on state, not time: the server may see a request after the client gave up on it."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if len(self.requests) >= count:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{len(self.requests)} requests seen, {count} expected")
 
     def next_answer(self, query: dict[str, str]) -> Answer:
         with self.lock:
@@ -102,6 +112,9 @@ def _handler(archive: FakeArchive) -> type[BaseHTTPRequestHandler]:
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             answer = archive.next_answer(query)
             try:
+                if answer == "drop":
+                    self.close_connection = True
+                    return
                 if answer == "slow":
                     archive.release.wait(30)
                     answer = "ok"

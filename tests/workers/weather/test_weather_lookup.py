@@ -29,7 +29,7 @@ def on(archive: FakeArchive, **kw: object) -> Settings:
     values: dict[str, object] = {
         "weather_enabled": True,
         "weather_base_url": archive.url,
-        "weather_timeout_s": 0.5,
+        "weather_timeout_s": 10.0,
         "weather_attempts": 2,
         **kw,
     }

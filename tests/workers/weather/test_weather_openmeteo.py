@@ -23,7 +23,7 @@ def archive() -> Iterator[FakeArchive]:
 
 
 def client(archive: FakeArchive, **kw: float) -> OpenMeteoArchive:
-    options = {"timeout_s": 2.0, "attempts": 3, "retry_budget_s": 20.0, **kw}
+    options = {"timeout_s": 10.0, "attempts": 3, "retry_budget_s": 20.0, **kw}
     return OpenMeteoArchive(archive.url, **options)  # type: ignore[arg-type]
 
 
@@ -70,7 +70,8 @@ def test_it_gives_up_with_a_reason_when_the_service_is_slower_than_its_timeout(a
         client(archive, timeout_s=0.2, attempts=2).fetch_hourly(52.5, 13.4, FIRST, LAST)
 
     assert slow.value.reason == "the weather service did not answer within 0.2 s"
-    assert len(archive.requests) == 2  # each attempt timed out
+    archive.wait_for_requests(2)  # each attempt timed out
+    assert len(archive.requests) == 2
 
 
 def test_it_waits_for_retry_after_and_then_succeeds_when_rate_limited(archive: FakeArchive) -> None:
@@ -101,6 +102,16 @@ def test_it_retries_a_server_error_and_stops_after_its_attempts(archive: FakeArc
         client(archive, attempts=3).fetch_hourly(52.5, 13.4, FIRST, LAST)
     assert down.value.reason == "the weather service failed (HTTP 503)"
     assert len(archive.requests) == 3
+
+
+def test_it_says_the_service_could_not_be_reached_when_it_hangs_up(archive: FakeArchive) -> None:
+    archive.default = "drop"
+
+    with pytest.raises(WeatherUnavailable) as dropped:
+        client(archive, attempts=2).fetch_hourly(52.5, 13.4, FIRST, LAST)
+
+    assert dropped.value.reason == "the weather service could not be reached"
+    assert len(archive.requests) == 2
 
 
 def test_it_says_the_service_could_not_be_reached_when_nothing_listens() -> None:

@@ -1,5 +1,5 @@
 """End to end: uploads analysed by a real Celery worker fetch the weather from a loopback archive, and
-carry on without it when the archive is slow; a later recompute picks it up; overrides still win."""
+carry on without it when the archive is unreachable; a later recompute picks it up; overrides still win."""
 
 from __future__ import annotations
 
@@ -46,9 +46,9 @@ def weather_stack(
             smtp_url=smtp_url,
             weather_enabled="true",
             weather_base_url=archive.url,
-            weather_timeout_s="0.3",
+            weather_timeout_s="10",
             weather_attempts="2",
-            weather_retry_budget_s="3",
+            weather_retry_budget_s="5",
         ),
     ):
         env = {k: v for k, v in os.environ.items() if k.startswith("SWEATSYNC_")}
@@ -110,11 +110,11 @@ def test_a_gps_session_takes_its_temperature_and_humidity_from_the_weather(
     ]
 
 
-def test_with_the_archive_too_slow_the_session_finishes_on_the_fallback_and_recompute_picks_it_up(
+def test_with_the_archive_unreachable_the_session_finishes_on_the_fallback_and_recompute_picks_it_up(
     weather_stack: tuple[Stack, FakeArchive], tmp_path: Path
 ) -> None:
     stack, archive = weather_stack
-    archive.default = "slow"
+    archive.default = "drop"  # every request hung up on (slow answers: test_weather_openmeteo, _lookup)
     email = f"slow-{id(tmp_path)}@example.com"
     token = stack.new_user(email, mass_kg=70, height_m=1.75)
 
@@ -123,7 +123,7 @@ def test_with_the_archive_too_slow_the_session_finishes_on_the_fallback_and_reco
     ambient = session["ambient"]
     assert ambient["sources"]["temp_c"] == "default" and ambient["temp_c"] == 20.0
     assert ambient["weather_lookup"]["status"] == "unavailable"
-    assert ambient["weather_lookup"]["reason"] == "the weather service did not answer within 0.3 s"
+    assert ambient["weather_lookup"]["reason"] == "the weather service could not be reached"
     assert any("No weather observation was used" in a["message"] for a in session["assumptions"])
 
     archive.default = "ok"
