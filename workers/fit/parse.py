@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from workers.activity import FitRejected, ParseResult
@@ -109,7 +110,7 @@ def parse_fit(data: bytes, fast: bool = True) -> ParseResult:
 
     `fast=False` decodes with fitparse alone: the reference the fast path is compared against."""
     data = bytes(data)
-    segments, file_warnings = split_segments(data)
+    segments, file_warnings = _framed(data)
     results = [decode_segment(seg, fast) for seg in segments]
     return _result(results, file_warnings)
 
@@ -122,7 +123,7 @@ def parse_fit_headers(data: bytes) -> ParseResult | None:
     For the duplicate check before the full decode. None when that is not certain to agree with
     `parse_fit`: the fast path declines a segment, or the upload would be refused."""
     try:
-        segments, file_warnings = split_segments(bytes(data))
+        segments, file_warnings = _framed(bytes(data), keep=True)
         results = []
         for seg in segments:
             sink = SegmentData()
@@ -135,6 +136,24 @@ def parse_fit_headers(data: bytes) -> ParseResult | None:
         return _result(results, file_warnings)
     except Exception:  # declined, refused or damaged: the full decode decides, as it always did
         return None
+
+
+# The framing of the last upload parse_fit_headers read, for the full decode that usually follows it in the
+# same worker process (the duplicate check found something new): the structural pass and the CRC are then paid
+# once. One entry, keyed by a digest of the bytes, taken by the first parse_fit of the same bytes.
+_FRAMED: dict[bytes, tuple[list[Segment], list[str]]] = {}
+
+
+def _framed(data: bytes, keep: bool = False) -> tuple[list[Segment], list[str]]:
+    key = hashlib.blake2b(data, digest_size=16).digest()
+    found = _FRAMED.pop(key, None)
+    if found is not None:
+        return found
+    framed = split_segments(data)
+    if keep:
+        _FRAMED.clear()
+        _FRAMED[key] = framed
+    return framed
 
 
 def _result(results: list[SegmentResult], file_warnings: list[str]) -> ParseResult:
