@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     weather_provider: Literal["none", "open-meteo"] = "open-meteo"
     # Open-Meteo's historical archive endpoint (no key needed); a mirror or self-hosted instance works too.
     weather_base_url: str = "https://archive-api.open-meteo.com/v1/archive"
+    # Hours the archive has not filled yet (it lags a few days) are asked here, Open-Meteo's forecast API,
+    # which keeps the recent past; "none" asks the archive only (a later recompute then picks them up).
+    weather_recent_url: str = "https://api.open-meteo.com/v1/forecast"
     weather_timeout_s: float = 5.0  # per request (connect, read)
     weather_attempts: int = 3  # per request, on connect errors, timeouts, 429 and 5xx
     # All retries of one request, Retry-After waits included, stop after this; longer Retry-After: give up.

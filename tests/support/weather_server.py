@@ -31,6 +31,8 @@ class FakeArchive:
         self.requests: list[dict[str, str]] = []
         self.script: deque[Answer] = deque()
         self.default: Answer = "ok"
+        self.recent_requests: list[dict[str, str]] = []
+        self.recent_default: Answer = "ok"
         self.temp_c = 27.5
         self.humidity_pct = 64.0
         self.wind_ms = 3.2
@@ -39,6 +41,7 @@ class FakeArchive:
         self.release = threading.Event()
         self.lock = threading.Lock()
         self.url = ""
+        self.recent_url = ""
 
     def wait_for_requests(self, count: int, timeout_s: float = 60) -> None:
         """Wait on state, not time: the server may see a request after the client gave up on it."""
@@ -49,8 +52,11 @@ class FakeArchive:
             time.sleep(0.05)
         raise AssertionError(f"{len(self.requests)} requests seen, {count} expected")
 
-    def next_answer(self, query: dict[str, str]) -> Answer:
+    def next_answer(self, query: dict[str, str], path: str = "/v1/archive") -> Answer:
         with self.lock:
+            if path.endswith("/forecast"):
+                self.recent_requests.append(query)
+                return self.recent_default
             self.requests.append(query)
             return self.script.popleft() if self.script else self.default
 
@@ -110,7 +116,7 @@ def _handler(archive: FakeArchive) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             parts = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-            answer = archive.next_answer(query)
+            answer = archive.next_answer(query, parts.path)
             try:
                 if answer == "drop":
                     self.close_connection = True
@@ -138,6 +144,7 @@ def fake_open_meteo() -> Iterator[FakeArchive]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(archive))
     server.daemon_threads = True
     archive.url = f"http://127.0.0.1:{server.server_address[1]}/v1/archive"
+    archive.recent_url = f"http://127.0.0.1:{server.server_address[1]}/v1/forecast"
     thread = threading.Thread(target=server.serve_forever, name="fake-open-meteo", daemon=True)
     thread.start()
     try:

@@ -54,6 +54,7 @@ def provider_from_settings(settings: Settings) -> WeatherProvider | None:
         timeout_s=settings.weather_timeout_s,
         attempts=settings.weather_attempts,
         retry_budget_s=settings.weather_retry_budget_s,
+        recent_url=None if settings.weather_recent_url == "none" else settings.weather_recent_url,
     )
 
 

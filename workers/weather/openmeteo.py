@@ -5,7 +5,11 @@ Documentation"): GET /v1/archive with latitude, longitude, start_date and end_da
 a comma-separated list of variables, wind_speed_unit=ms and timezone=GMT (the default; times are then UTC).
 On success the JSON object carries `hourly.time` (ISO 8601 hours, "2022-07-01T00:00") and one array per
 variable, plus `hourly_units`; on a bad request it answers HTTP 400 with {"error": true, "reason": "..."}.
-The archive may hold null for the most recent days (it lags by a few days).
+The archive may hold null for the most recent days (it lags by a few days); the page points to the
+forecast API for those ("If you want information for the most recent days, you can use the forecast API"),
+whose /v1/forecast takes the same start_date/end_date, hourly, wind_speed_unit and timezone parameters and
+answers in the same format (https://open-meteo.com/en/docs). Hours the archive has not filled are asked
+there when `recent_url` is set.
 """
 
 from __future__ import annotations
@@ -72,9 +76,11 @@ class OpenMeteoArchive:
         timeout_s: float = 5.0,
         attempts: int = 3,
         retry_budget_s: float = 15.0,
+        recent_url: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url
+        self.recent_url = recent_url
         self.timeout_s = timeout_s
         self.attempts = max(1, attempts)
         self.retry_budget_s = retry_budget_s
@@ -92,8 +98,21 @@ class OpenMeteoArchive:
             "wind_speed_unit": "ms",
             "timezone": "GMT",
         }
+        hours = self._ask(self.base_url, params, first, last)
+        if self.recent_url and any(h.temp_c is None or h.humidity_pct is None for h in hours):
+            try:
+                recent = {h.hour: h for h in self._ask(self.recent_url, params, first, last)}
+            except WeatherUnavailable:
+                return hours  # the archive's answer stands: no data yet, a later recompute asks again
+            hours = [h if h.temp_c is not None and h.humidity_pct is not None else recent.get(h.hour, h)
+                     for h in hours]  # fmt: skip
+        return hours
+
+    def _ask(
+        self, url: str, params: Mapping[str, str], first: datetime, last: datetime
+    ) -> list[HourlyObservation]:
         try:
-            response = self._get(params)
+            response = self._get(url, params)
         except RetryableAnswer as answer:
             raise WeatherUnavailable(
                 "the weather service is rate-limiting requests"
@@ -108,7 +127,7 @@ class OpenMeteoArchive:
             raise WeatherUnavailable("the weather service could not be reached") from exc
         return parse_archive(_json(response), first=first, last=last)
 
-    def _get(self, params: Mapping[str, str]) -> httpx.Response:
+    def _get(self, url: str, params: Mapping[str, str]) -> httpx.Response:
         started = time.monotonic()
 
         def backoff(exc: Exception) -> bool | float:
@@ -132,7 +151,7 @@ class OpenMeteoArchive:
                 wait_jitter=0.2,
             ):
                 with attempt:
-                    response = client.get(self.base_url, params=params)
+                    response = client.get(url, params=params)
                     if response.status_code == 429 or response.status_code >= 500:
                         raise RetryableAnswer(
                             response.status_code, retry_after_seconds(response.headers.get("retry-after"))

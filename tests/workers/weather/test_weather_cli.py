@@ -37,8 +37,8 @@ def test_analyze_with_weather_uses_the_observed_weather_when_enabled(
     path = tmp_path / "run.fit"
     path.write_bytes(gps_run_fit(30, start_at=(52.52, 13.36)))  # stays in one 0.1° cell
 
-    r = run_cli("analyze", str(path), "--weather", "--json", cwd=tmp_path,
-                weather_enabled="true", weather_base_url=archive.url)  # fmt: skip
+    r = run_cli("analyze", str(path), "--weather", "--json", cwd=tmp_path, weather_enabled="true",
+                weather_base_url=archive.url, weather_recent_url=archive.recent_url)  # fmt: skip
 
     assert r.returncode == 0, r.stderr
     ambient = json.loads(r.stdout)["ambient"]
@@ -53,7 +53,8 @@ def test_analyze_with_weather_says_the_lookups_are_off_and_asks_nothing(
     path = tmp_path / "run.fit"
     path.write_bytes(gps_run_fit(30))
 
-    r = run_cli("analyze", str(path), "--weather", cwd=tmp_path, weather_base_url=archive.url)
+    r = run_cli("analyze", str(path), "--weather", cwd=tmp_path, weather_base_url=archive.url,
+                weather_recent_url=archive.recent_url)  # fmt: skip
 
     assert r.returncode == 0, r.stderr
     assert "SWEATSYNC_WEATHER_ENABLED=true" in r.stderr

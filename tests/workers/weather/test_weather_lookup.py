@@ -29,6 +29,7 @@ def on(archive: FakeArchive, **kw: object) -> Settings:
     values: dict[str, object] = {
         "weather_enabled": True,
         "weather_base_url": archive.url,
+        "weather_recent_url": archive.recent_url,
         "weather_timeout_s": 10.0,
         "weather_attempts": 2,
         **kw,
@@ -106,13 +107,26 @@ def test_when_the_provider_is_slow_it_names_the_reason_and_caches_nothing(
     assert cached_rows() == 0
 
 
-def test_hours_the_archive_has_not_filled_are_asked_again_later(
+def test_hours_the_archive_has_not_filled_are_asked_of_the_forecast_api(
     database_url: str, archive: FakeArchive
 ) -> None:
     archive.script.append("null")
-    early = lookup_weather(on(archive), ride())
-    assert early.status == "unavailable" and early.reason is not None and "recompute" in early.reason
-    assert cached_rows() == 0
+    archive.temp_c = 18.0  # what both answer where they have data; the archive's hours here are null
 
-    later = lookup_weather(on(archive), ride())
+    found = lookup_weather(on(archive), ride())
+
+    assert found.status == "used" and found.observation is not None and found.observation.temp_c == 18.0
+    assert len(archive.requests) == 1 and len(archive.recent_requests) == 1
+    assert archive.recent_requests[0]["start_date"] == "2024-07-01"
+
+
+def test_without_the_forecast_api_unfilled_hours_are_asked_again_later(
+    database_url: str, archive: FakeArchive
+) -> None:
+    archive.script.append("null")
+    early = lookup_weather(on(archive, weather_recent_url="none"), ride())
+    assert early.status == "unavailable" and early.reason is not None and "recompute" in early.reason
+    assert cached_rows() == 0 and archive.recent_requests == []
+
+    later = lookup_weather(on(archive, weather_recent_url="none"), ride())
     assert later.status == "used" and len(archive.requests) == 2

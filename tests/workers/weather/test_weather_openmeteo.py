@@ -52,6 +52,26 @@ def test_it_keeps_hours_the_archive_has_not_filled_yet_as_unknown(archive: FakeA
     assert len(hours) == 3 and all(h.temp_c is None and h.humidity_pct is None for h in hours)
 
 
+def test_it_fills_the_hours_the_archive_lacks_from_the_forecast_api(archive: FakeArchive) -> None:
+    archive.default = "null"
+    recent = OpenMeteoArchive(archive.url, timeout_s=10.0, recent_url=archive.recent_url)
+
+    hours = recent.fetch_hourly(52.5, 13.4, FIRST, LAST)
+
+    assert [h.temp_c for h in hours] == [27.5, 27.5, 27.5]
+    assert archive.recent_requests == archive.requests  # the same documented parameters
+
+
+def test_when_the_forecast_api_fails_too_the_archives_empty_hours_stand(archive: FakeArchive) -> None:
+    archive.default = "null"
+    archive.recent_default = (400, {}, {"error": True, "reason": "start_date is out of allowed range"})
+    recent = OpenMeteoArchive(archive.url, timeout_s=10.0, recent_url=archive.recent_url)
+
+    hours = recent.fetch_hourly(52.5, 13.4, FIRST, LAST)
+
+    assert len(hours) == 3 and all(h.temp_c is None for h in hours)
+
+
 def test_it_gives_the_services_reason_when_it_refuses_the_request(archive: FakeArchive) -> None:
     reason = "Cannot initialize WeatherVariable from invalid String value tempeture_2m for key hourly"
     archive.default = (400, {}, {"error": True, "reason": reason})

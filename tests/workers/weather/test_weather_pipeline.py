@@ -46,6 +46,7 @@ def weather_stack(
             smtp_url=smtp_url,
             weather_enabled="true",
             weather_base_url=archive.url,
+            weather_recent_url=archive.recent_url,
             weather_timeout_s="10",
             weather_attempts="2",
             weather_retry_budget_s="5",
