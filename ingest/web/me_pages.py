@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from alerts.mail import file_name_for
 from alerts.webhook import WebhookUrlError, check_webhook_url
 from core.db import unit_of_work
 from core.models import AlertOutbox, ApiToken, BodyWeight, Profile, User
@@ -205,15 +206,13 @@ def outbox_page(request: Request) -> Response:
 
 
 def _read_eml(message_id: str | None) -> EmailMessage | None:
-    """The .eml the file outbox wrote for this message, found by its Message-ID header."""
-    folder = get_settings().effective_outbox_dir
-    if not message_id or not folder.exists():
+    """The .eml the file outbox wrote for this message (alerts.mail names it after the Message-ID)."""
+    if not message_id:
         return None
-    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True)[:500]:
-        msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        if msg["Message-ID"] == message_id:
-            return msg
-    return None
+    path = get_settings().effective_outbox_dir / file_name_for(message_id)
+    if not path.is_file():
+        return None
+    return BytesParser(policy=policy.default).parsebytes(path.read_bytes())
 
 
 @router.get("/outbox/{email_id}")

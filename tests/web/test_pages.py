@@ -3,6 +3,7 @@ athletes' objects with a 404 page, and never shows JSON or a traceback."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -204,3 +205,18 @@ def test_every_page_with_an_id_answers_another_athletes_object_with_a_404_page(
         url = path.format(**{k: str(v) for k, v in ids.items()})
         r = client.request(method, url, data={"csrf_token": csrf, "pre_kg": "70", "post_kg": "69"})
         assert r.status_code == 404 and "<html" in r.text, (method, path, r.status_code)
+
+
+def test_in_embedded_mode_the_emails_are_readable_in_the_browser(client: TestClient) -> None:
+    from alerts.relay import relay_due, sender_from_settings
+
+    sign_up(client, "ana@example.com")
+    post_form(client, "/reset", "/reset", email="ana@example.com")  # an email to this athlete
+    assert relay_due(sender=sender_from_settings(get_settings())).sent == 1  # written as an .eml file
+    listing = client.get("/outbox").text
+    assert "Reset your sweatsync password" in listing
+    email_path = re.search(r'href="(/outbox/[0-9a-f-]+)"', listing)
+    assert email_path
+    page = client.get(email_path.group(1)).text
+    assert "read from the outbox file" in page
+    assert re.search(r'<a href="http://127\.0\.0\.1:8000/reset/[^"]+">', page)
