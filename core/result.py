@@ -288,6 +288,8 @@ class Series(Part):
     t_min: list[float | None] = Field(default_factory=list)
     heart_rate: list[float | None] | None = None
     power: list[float | None] | None = None
+    speed_kmh: list[float | None] | None = None  # web charts
+    temperature_c: list[float | None] | None = None  # the device's sensor as recorded; web charts
     fluid_l: list[float | None] | None = None
     fluid_l_low: list[float | None] | None = None
     fluid_l_high: list[float | None] | None = None

@@ -1,4 +1,5 @@
-"""Step `series`: per-minute heart rate, power and cumulative sweat with its band, for charts (§3.3 range)."""
+"""Step `series`: per-minute heart rate, power, speed, device temperature and cumulative sweat with its band,
+for charts (§3.3 range)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ def run(w: Work) -> SeriesOut:
         s.heart_rate = _values(ep.mean(tb.ch["heart_rate"], tb.dt)[0], 0)
     if w.power.filled is not None:
         s.power = _values(ep.mean(np.where(tb.dt > 0, w.power.filled, np.nan), tb.dt)[0], 0)
+    if tb.ch["speed"] is not None:  # m/s -> km/h, what athletes read
+        s.speed_kmh = _values(ep.mean(tb.ch["speed"], tb.dt)[0] * 3.6, 1)
+    if tb.ch["temperature"] is not None:  # the device's sensor, as recorded (not necessarily the air)
+        s.temperature_c = _values(ep.mean(tb.ch["temperature"], tb.dt)[0], 1)
     band = _sweat_band(w, ep.end_s)
     if band is not None:
         s.fluid_l, s.fluid_l_low, s.fluid_l_high = (_values(x, 3) for x in band)
