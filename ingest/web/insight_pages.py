@@ -84,6 +84,7 @@ def _plan_form(form: Any) -> dict[str, Any]:
         "duration_min": form_float(form, "duration_min"),
         "power_w": form_float(form, "power_w"),
         "pace_min_per_km": _pace(form_str(form, "pace")),
+        "pace": form_str(form, "pace", 10),
         "heart_rate_bpm": form_float(form, "heart_rate_bpm"),
         "temp_c": form_float(form, "temp_c"),
         "humidity_pct": form_float(form, "humidity_pct") if form_str(form, "humidity_pct") else 50.0,
@@ -116,7 +117,7 @@ async def plan(request: Request) -> Response:
     form = await checked_form(request)
     values = _plan_form(form)
     try:
-        body = PlanIn(**values)
+        body = PlanIn(**{k: v for k, v in values.items() if k != "pace"})
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(x) for x in first.get("loc", ())) or "the form"

@@ -142,7 +142,7 @@ def test_a_new_athlete_uses_every_page_from_sign_up_to_sign_out(site: Site, brow
     shot(b, "03-sessions")
     link[0].click()
     wait_for(b, lambda d: d.find_elements(By.ID, "chart-sweat"), "the session page's charts")
-    for chart in ("chart-heart_rate", "chart-power", "chart-sweat"):
+    for chart in ("chart-heart_rate", "chart-power", "chart-speed_kmh", "chart-temperature_c", "chart-sweat"):
         assert b.find_element(By.ID, chart).tag_name == "svg"
     no_error_page(b)
     session_url = b.current_url
