@@ -16,6 +16,7 @@ from alerts.dedup import CRAMP_RISK, cramp_risk_key
 from alerts.events import EVENT_GAP, Span, event_containing, span_of
 from alerts.outbox import enqueue_cramp_alert, enqueue_webhook
 from alerts.risk import RiskContext, history_entry
+from core.db import is_postgres
 from core.models import AlertOutbox, CrampReport, Profile, User, WorkoutSession
 from core.settings import get_settings
 from core.signing import sign
@@ -179,6 +180,12 @@ def assess_and_queue(
     """
     targets = sessions if sessions is not None else [workout_session] if workout_session is not None else []
     when = now or datetime.now(UTC)
+    if is_postgres(db):
+        # One athlete's hand-overs queue behind each other until commit, so two legs of one event arriving in
+        # separate uploads at once cannot both miss the other's email. (SQLite serialises writers anyway.)
+        # NO KEY UPDATE: it queues behind itself but not behind the key-share locks the new rows' foreign keys
+        # already took on this user (a plain FOR UPDATE deadlocks against them).
+        db.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     queued, seen = 0, set[uuid.UUID]()
     for ws in targets:
         if ws.id in seen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -144,3 +145,28 @@ def test_an_old_high_risk_session_is_analysed_and_listed_but_never_emailed(
     assert "listed here and not emailed" in stored["alert"]["reason"]
     with unit_of_work(db_engine) as uow:
         assert uow.session.scalar(select(func.count()).select_from(WorkoutSession)) >= 1
+
+
+def test_two_legs_of_one_event_handed_over_at_the_same_moment_send_one_email(
+    db_engine: Engine, make_session: MakeSession
+) -> None:
+    # Each leg alone is worth an email to this athlete (moderate tier); arriving together, they are one event.
+    user_id = new_user(db_engine, alert_min_tier="moderate")
+    legs = bike_and_run(make_session)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def hand_over(leg: tuple[datetime, dict[str, Any]]) -> None:
+        barrier.wait()
+        try:
+            store(db_engine, user_id, [leg])
+        except BaseException as exc:  # collected, not swallowed: the test fails below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hand_over, args=(leg,)) for leg in legs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(emails(db_engine, user_id)) == 1
