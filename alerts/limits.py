@@ -81,8 +81,8 @@ def fluid_plan(*, deficit_l: float | None, intake_known: bool, implausible: bool
         return FluidPlan(WITHHELD)
     if deficit_l is None or not math.isfinite(deficit_l):
         return FluidPlan(UNKNOWN)
-    if not intake_known:
-        return FluidPlan(REPLACE_REST)
+    if not intake_known:  # `deficit_l` is then the loss itself: the athlete subtracts what they drank
+        return FluidPlan(TOO_LARGE if deficit_l > FLUID_MAX_PER_EMAIL_L else REPLACE_REST)
     volume = cap_fluid(deficit_l)
     if volume <= 0:
         return FluidPlan(COVERED, 0.0)

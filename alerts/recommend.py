@@ -133,7 +133,8 @@ def _fluid(f: AdviceFacts, units: str) -> tuple[dict[str, Any], bool, list[str]]
     if plan.mode == limits.REPLACE_REST:
         return out, False, [_replace_rest(f, units)]
     if plan.mode == limits.TOO_LARGE:
-        return out, False, [TOO_LARGE]
+        unlogged = "" if f.intake_known else " You did not log what you drank during the session."
+        return out, False, [TOO_LARGE + unlogged]
     if plan.mode == limits.COVERED:
         small = fmt.litres(max(f.deficit_l or 0.0, 0.0), units, 2)
         msg = f"Fluid: your estimated fluid deficit is small ({small}), so no extra fluid is needed; "

@@ -107,7 +107,8 @@ def test_the_fluid_window_grows_with_the_volume(a: float, b: float) -> None:
 @given(deficit=litres)
 def test_unknown_intake_never_becomes_a_volume_to_drink(deficit: float) -> None:
     plan = limits.fluid_plan(deficit_l=deficit, intake_known=False)
-    assert plan.volume_l is None and plan.mode == limits.REPLACE_REST
+    assert plan.volume_l is None and plan.mode in (limits.REPLACE_REST, limits.TOO_LARGE)
+    assert (plan.mode == limits.TOO_LARGE) == (deficit > limits.FLUID_MAX_PER_EMAIL_L)
 
 
 @MANY
