@@ -52,6 +52,11 @@ def test_a_thousand_malformed_uploads_get_no_5xx_and_every_refusal_is_a_sentence
 ) -> None:
     from core.settings import reset_settings_cache
 
+    if not database_url.startswith("sqlite"):
+        # One backend keeps the suite short; what PostgreSQL refuses and SQLite takes (NUL in text) is
+        # covered against both in test_malformed_requests.py.
+        pytest.skip("run on SQLite only")
+
     cases = malformed_uploads(COUNT)
     with redis_server(tmp_path / "broker") as broker:
         monkeypatch.setenv("SWEATSYNC_BROKER_URL", broker)

@@ -17,7 +17,7 @@ from workers.formats.archive import expand_zip
 from workers.formats.detect import parse_any, sniff_kind
 
 REPO = Path(__file__).resolve().parents[2]
-FUZZ_SECONDS = int(os.environ.get("SWEATSYNC_FUZZ_SECONDS", "45"))  # CI budget; run longer by hand
+FUZZ_SECONDS = int(os.environ.get("SWEATSYNC_FUZZ_SECONDS", "30"))  # CI budget; run longer by hand
 
 
 def refuse_or_parse(data: bytes) -> str:
