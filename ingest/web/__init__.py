@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.web.core import HERE, PageError, SignInRequired, redirect, render, signin_url, viewer
+from ingest.web.pagestatus import JsonToPageMiddleware
 
 log = logging.getLogger("sweatsync.web")
 
@@ -75,6 +76,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
 
     _pages_for_api_handlers(app)
+    app.add_middleware(JsonToPageMiddleware)  # outermost: wraps the rate limiter's JSON 429
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(_: Request, exc: SignInRequired) -> Response:

@@ -220,3 +220,22 @@ def test_in_embedded_mode_the_emails_are_readable_in_the_browser(client: TestCli
     page = client.get(email_path.group(1)).text
     assert "read from the outbox file" in page
     assert re.search(r'<a href="http://127\.0\.0\.1:8000/reset/[^"]+">', page)
+
+
+def test_too_many_requests_is_a_page_on_page_paths_and_json_on_the_api(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.settings import reset_settings_cache
+    from ingest.app import create_app
+
+    monkeypatch.setenv("SWEATSYNC_RATE_LIMIT_PER_ADDRESS", "2/minute")
+    monkeypatch.setenv("SWEATSYNC_RATE_LIMIT_STORAGE_URL", "memory://")
+    monkeypatch.setenv("SWEATSYNC_RATE_LIMITS_ENABLED", "true")
+    reset_settings_cache()
+    with TestClient(create_app()) as c:
+        answers = [c.get("/signin") for _ in range(3)]
+        api = c.get("/v1/sessions")
+    page = answers[-1]
+    assert page.status_code == 429 and page.headers["retry-after"]
+    assert page.headers["content-type"].startswith("text/html") and "Wait a minute" in page.text
+    assert api.status_code == 429 and api.headers["content-type"] == "application/json"
