@@ -140,5 +140,6 @@ def run(*, host: str = "127.0.0.1", port: int = 8000, concurrency: int = 2) -> N
         from ingest.app import serve
 
         outbox = "SMTP" if settings.smtp_url else f"files in {settings.effective_outbox_dir}"
-        log.info("sweatsync on http://%s:%s (API docs at /docs); email goes to %s", host, port, outbox)
+        log.info("sweatsync on http://%s:%s: open it in a browser (API docs at /docs); email goes to %s",
+                 host, port, outbox)
         serve(host, port, log_level="info")
