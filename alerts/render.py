@@ -45,6 +45,7 @@ SPORT_WORDS = {
 
 AMBIENT_SOURCES = {
     "override": "as you entered it",
+    "weather": "observed weather near your route",
     "weather_message": "from your device's weather data",
     "head_unit": "from your bike computer's sensor, low confidence",
     "default": "assumed, no weather data",

@@ -471,3 +471,12 @@ def test_it_renders_one_email_for_a_two_leg_event_with_unknown_intake_exactly_as
     flat = " ".join(payload["text"].split())
     assert "subtract what you drank during the session and replace the rest" in flat
     assert "drink up to" not in flat
+
+
+def test_it_names_observed_weather_as_the_source_of_the_conditions(make_session: MakeSession) -> None:
+    session = metric_high_session(make_session)
+    session["ambient"] = {**session["ambient"], "source": "weather"}
+    payload = render_cramp_alert(
+        session=session, user_email="x@example.org", display_name=None, session_id=SESSION_ID, links=LINKS
+    )
+    assert "31 °C, 45% humidity (observed weather near your route)" in " ".join(payload["text"].split())
