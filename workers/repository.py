@@ -147,24 +147,32 @@ def upsert_session(db: Session, *, upload: Upload, leg_index: int, **values: obj
 
 
 def stuck_uploads(db: Session, *, older_than: datetime, now: datetime) -> list[uuid.UUID]:
-    """Uploads a lost broker message left behind: queued for long, or processing past their lease."""
+    """Uploads a lost broker message left behind: queued for long, or processing past their lease, or
+    processing for long (a worker killed whole keeps its lease; the resent task's claim retakes it at once
+    when the holder's pid is gone, and is a no-op while it lives)."""
     rows = db.scalars(
         select(Upload.id).where(
             or_(
                 and_(Upload.status == UploadStatus.QUEUED, Upload.updated_at < older_than),
-                and_(Upload.status == UploadStatus.PROCESSING, Upload.locked_until < now),
+                and_(
+                    Upload.status == UploadStatus.PROCESSING,
+                    or_(Upload.locked_until < now, Upload.updated_at < older_than),
+                ),
             )
         )
     )
     return list(rows)
 
 
+RESENDABLE = (UploadStatus.QUEUED, UploadStatus.PROCESSING)
+
+
 def mark_resent(db: Session, upload_ids: list[uuid.UUID], *, now: datetime) -> None:
-    """The sweeper sent these again: a queued one waits another `stuck_after_s` before the next resend."""
+    """The sweeper sent these again: each waits another `stuck_after_s` before the next resend."""
     if upload_ids:
         db.execute(
             update(Upload)
-            .where(Upload.id.in_(upload_ids), Upload.status == UploadStatus.QUEUED)
+            .where(Upload.id.in_(upload_ids), Upload.status.in_(RESENDABLE))
             .values(updated_at=now)
             .execution_options(synchronize_session=False)
         )

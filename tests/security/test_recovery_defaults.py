@@ -142,3 +142,23 @@ def test_sigterm_to_sweatsync_up_stops_redis_and_the_worker_too(tmp_path: Path) 
     assert not [c for c in alive if c.status() != psutil.STATUS_ZOMBIE], (tmp_path / "up.log").read_text()[
         -3000:
     ]
+
+
+def test_an_upload_whose_whole_worker_was_killed_is_retaken_within_two_sweeps_not_after_its_lease(
+    database_url: str,
+) -> None:
+    upload_id = make_upload(build_fit(steady_records(minutes=15, hr=150, speed_ms=3.0), sport="running"))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a worker on this host, killed whole: its pid is gone, its 6-minute lease is not
+    settings = get_settings()
+    with unit_of_work() as uow:
+        since = utcnow() - timedelta(seconds=settings.stuck_after_s + 1)
+        uow.session.execute(
+            update(Upload)
+            .where(Upload.id == upload_id)
+            .values(status=UploadStatus.PROCESSING, worker_pid=dead.pid, worker_host=repo.HOSTNAME,
+                    locked_until=utcnow() + timedelta(minutes=5), attempts=1, updated_at=since)
+        )  # fmt: skip
+    assert sweeper.stuck_upload_ids(settings) == [upload_id]
+    assert sweeper.stuck_upload_ids(settings) == []  # resent once per period, not at every sweep
+    assert pipeline.process_upload(upload_id, settings=settings).status == UploadStatus.DONE
