@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     rate_limit_per_address: str = "600/minute"
     rate_limit_per_token: str = "300/minute"  # noqa: S105 - a rate, not a secret
     rate_limit_uploads_per_token: str = "100/minute"  # noqa: S105
+    # POSTs to sign-in, sign-up, password reset, invitations and POST /v1/users, per address.
+    rate_limit_account_forms: str = "20/minute"
     rate_limits_enabled: bool = True
     # Uploads of one user waiting for a worker (queued or processing); more answer 429.
     max_waiting_uploads_per_user: int = 100

@@ -30,6 +30,8 @@ from core.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz"})  # probes must never be limited
+# Forms that take a password or send an email: guessing and mail-bombing get a much tighter budget.
+ACCOUNT_FORMS = ("/signin", "/signup", "/reset", "/invite/", "/v1/users")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,11 @@ def _token_key(scope: Scope) -> str | None:
 def rules_for(scope: Scope, settings: Settings) -> list[Rule]:
     address = (scope.get("client") or ("unknown",))[0]
     rules = [Rule(parse(settings.rate_limit_per_address), f"addr:{address}", "requests from your address")]
+    path = scope.get("path", "")
+    if scope.get("method") == "POST" and path.startswith(ACCOUNT_FORMS):
+        rules.append(
+            Rule(parse(settings.rate_limit_account_forms), f"account:{address}", "account attempts")
+        )
     token = _token_key(scope)
     if token is not None:
         rules.append(Rule(parse(settings.rate_limit_per_token), f"token:{token}", "requests with this token"))

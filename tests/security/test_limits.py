@@ -103,3 +103,15 @@ def test_requests_are_served_when_the_counter_store_is_down(limited: Callable[..
     client = limited(rate_limit_storage_url=f"redis://127.0.0.1:{free_port()}/0")
     assert client.get("/healthz").status_code == 200
     assert client.post("/v1/users", json={"email": "down@example.com"}).status_code == 201
+
+
+def test_password_guessing_on_the_sign_in_form_gets_429_long_before_the_general_limit(
+    limited: Callable[..., TestClient],
+) -> None:
+    client = limited(rate_limit_account_forms="5/minute")
+    form = {"email": "victim@example.com", "password": "guess-0000"}
+    codes = [client.post("/signin", data=form, follow_redirects=False).status_code for _ in range(8)]
+    assert 429 not in codes[:5] and codes[5:] == [429] * 3
+    refused = client.post("/reset", data={"email": "victim@example.com"}, follow_redirects=False)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert client.get("/signin").status_code == 200  # reading the page is not an attempt
