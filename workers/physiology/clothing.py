@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-from pythermalcomfort.models import ireq
-
 # (lowest air temperature °C, clo), checked from the warmest band down
 CLOTHING_BY_TEMPERATURE: tuple[tuple[float, float], ...] = (
     (22.0, 0.3),  # shorts and a T-shirt/jersey
@@ -45,6 +43,10 @@ def neutral_insulation_clo(
     """ISO 11079 ICL,neutral (clo): the basic clothing insulation that keeps the heat balance at neutral skin
     temperature (35.7 − 0.0285·M) and wettedness (0.001·M) at this work rate, via pythermalcomfort's `ireq`
     (tr = ta: no solar term; NaN when ISO's solver gives no physical answer)."""
+    # Imported here, for cold sessions only: pythermalcomfort.models loads numba and scipy (~160 MB and
+    # 1.5 s per worker process), which no session at 8 °C or above needs.
+    from pythermalcomfort.models import ireq
+
     res = ireq(
         tdb=ta_c,
         tr=ta_c,

@@ -74,11 +74,11 @@ def test_it_matches_pythermalcomforts_solarcal_erf_over_elevations_angles_and_be
             assert ours == pytest.approx(np.asarray(theirs), rel=1e-9)
 
 
-def test_the_worker_imports_neither_pandas_nor_pvlib():
-    # pythermalcomfort's numba models are still imported by clothing.py (ISO 11079 IREQ), not by solar.py
+def test_the_worker_imports_neither_pandas_pvlib_nor_numba():
+    # numba comes with pythermalcomfort.models, which clothing.py imports only for a session below 8 °C
     code = (
         "import sys, workers.pipeline, workers.physiology.solar; "
-        "print(sorted(m for m in ('pandas', 'pvlib') if m in sys.modules))"
+        "print(sorted(m for m in ('pandas', 'pvlib', 'numba') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
