@@ -79,3 +79,12 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the chaos scenarios last: they kill and restart processes and move the in-process Celery app
+    between brokers, and no later test should inherit what a scenario left behind."""
+    chaos = [item for item in items if "/tests/chaos/" in str(item.path)]
+    if chaos:
+        rest = [item for item in items if "/tests/chaos/" not in str(item.path)]
+        items[:] = rest + chaos

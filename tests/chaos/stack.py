@@ -108,15 +108,18 @@ def duplicates() -> int:
         return sum(n - 1 for n in sessions) + sum(n - 1 for n in emails)
 
 
-def _point_the_api_at(broker: str) -> None:
-    """The API runs in this process, whose Celery app was made for the first stack's broker: move it."""
+def _point_the_api_at(broker: str | None) -> str | None:
+    """The API runs in this process, whose Celery app was made for the first stack's broker: move it, and
+    answer the broker it had, so the stack can move it back for the tests that run after it."""
     from workers.celery_app import celery_app
 
+    previous: str | None = celery_app.conf.broker_url
     celery_app.conf.broker_url = broker
     if celery_app._pool is not None:
         celery_app._pool.force_close_all()
         celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    return previous
 
 
 @contextmanager
@@ -126,7 +129,7 @@ def chaos_stack(tmp: Path, **settings: str) -> Iterator[Chaos]:
     port = free_port()
     redis_dir = tmp / "redis"
     proc, broker = start_redis(redis_dir, port)
-    _point_the_api_at(broker)
+    previous_broker = _point_the_api_at(broker)
     values = {
         "broker_url": broker, "stuck_after_s": "2", "sweep_interval_s": "2",
         "broker_visibility_timeout_s": "10", "max_waiting_uploads_per_user": "100000", **settings,
@@ -149,6 +152,7 @@ def chaos_stack(tmp: Path, **settings: str) -> Iterator[Chaos]:
             proc = chaos.redis_proc  # a scenario may have restarted it
     finally:
         stop(proc)  # type: ignore[arg-type]
+        _point_the_api_at(previous_broker)  # later tests enqueue on their own broker, not this dead one
 
 
 def wait(predicate: object, what: str, ceiling_s: float = 900.0) -> float:
