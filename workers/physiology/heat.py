@@ -75,6 +75,31 @@ def skin_temperature_equilibrium(
     return np.asarray(nude + weight * (clothed - nude))
 
 
+# Skin temperature in the cold. ISO 7933's regression is fitted for 15–50 °C and M 100–450 W/m² (2004); ISO
+# 11079 (cold, ta ≤ 10 °C, M 58–400 W/m²) assumes a neutral skin of 35.7 − 0.0285·M, the criterion that picks
+# the clothing below 8 °C (physiology/clothing.py). Each is used inside its own domain, linear between: over
+# 10–15 °C in air temperature and over 400–450 W/m² in metabolic rate (above 400 ISO 11079's line runs to
+# skin temperatures below 24 °C, which no working athlete has).
+ISO_11079_MAX_TA_C, ISO_7933_MIN_TA_C = 10.0, 15.0
+ISO_11079_M_W_M2 = (58.0, 400.0)
+ISO_7933_MAX_M_W_M2 = 450.0
+
+
+def cold_skin_temperature_equilibrium(ma_w_m2: np.ndarray | float) -> np.ndarray:
+    """ISO 11079 neutral mean skin temperature, 35.7 − 0.0285·M (M held to ISO 11079's 58–400 W/m²)."""
+    ma = np.clip(np.asarray(ma_w_m2, dtype=float), *ISO_11079_M_W_M2)
+    return np.asarray(35.7 - 0.0285 * ma)
+
+
+def cold_weight(ta_c: float, ma_w_m2: np.ndarray | float) -> np.ndarray:
+    """Weight of ISO 11079's skin temperature against ISO 7933's: 1 inside ISO 11079's domain (≤ 10 °C,
+    M ≤ 400 W/m²), 0 from 15 °C or from 450 W/m², linear between."""
+    by_air = min(max((ISO_7933_MIN_TA_C - ta_c) / (ISO_7933_MIN_TA_C - ISO_11079_MAX_TA_C), 0.0), 1.0)
+    m_top = ISO_11079_M_W_M2[1]
+    by_work = (ISO_7933_MAX_M_W_M2 - np.asarray(ma_w_m2, dtype=float)) / (ISO_7933_MAX_M_W_M2 - m_top)
+    return np.asarray(by_air * np.clip(by_work, 0.0, 1.0))
+
+
 def skin_temperature_course(tsk_eq_c: np.ndarray) -> np.ndarray:
     """ISO 7933:2023 Annex E: the first minute at equilibrium, then approached with e^(−1/3) per minute."""
     eq = np.asarray(tsk_eq_c, dtype=float)

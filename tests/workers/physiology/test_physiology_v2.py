@@ -74,6 +74,35 @@ def test_skin_temperature_starts_at_equilibrium_and_follows_it_with_a_3_minute_t
     assert tsk[3] == pytest.approx(35.0 - 2.0 * math.exp(-3.0 / 3.0), abs=1e-9)
 
 
+def test_in_the_cold_the_skin_is_iso_11079s_neutral_35_7_minus_0_0285_m():
+    # a rider at 280 W/m²: 35.7 − 0.0285·280 = 27.72 °C; M is held to ISO 11079's 58–400 W/m²
+    assert heat.cold_skin_temperature_equilibrium(280.0) == pytest.approx(27.72)
+    assert heat.cold_skin_temperature_equilibrium([30.0, 574.0]) == pytest.approx([34.047, 24.3])
+
+
+@pytest.mark.parametrize(
+    ("ta", "ma", "weight"),
+    [
+        (2, 280, 1.0),
+        (10, 280, 1.0),
+        (12.5, 280, 0.5),
+        (15, 280, 0.0),
+        (25, 280, 0.0),
+        (2, 425, 0.5),
+        (5, 574, 0.0),
+    ],
+)
+def test_iso_11079s_skin_weighs_1_in_its_domain_0_in_iso_7933s_and_linearly_between(ta, ma, weight):
+    assert heat.cold_weight(ta, ma) == pytest.approx(weight)
+
+
+def test_a_rider_at_2_c_gets_a_cooler_skin_and_more_sweat_than_iso_7933_alone_would_give(make_activity):
+    cold = make_activity(5400, sport="cycling", speed=8.0, power=150.0, heart_rate=130.0)
+    r = analyze_result(cold, RIDER, Conditions(temp_c=2.0, humidity_pct=60.0))
+    assert r.heat.skin_temp_c is not None and r.heat.skin_temp_c < 30.0
+    assert r.fluid.rate_l_per_h is not None and 0.15 <= r.fluid.rate_l_per_h <= 0.8
+
+
 # --- §10.3 clothing and §10.4 air speed ------------------------------------------------------------------
 
 

@@ -24,6 +24,11 @@ AIR_SPEED_NOTE = (
     "to about 3 m/s and no citable whole-body coefficient for riders or runners at race speed was found."
 )
 
+COLD_SKIN_NOTE = (
+    "Below 15 °C the skin temperature leans towards ISO 11079's neutral skin for your effort (fully at "
+    "10 °C and below, except for efforts above 400 W/m²): ISO 7933's own equation is fitted to warm weather."
+)
+
 
 @dataclass
 class HeatOut(StepOut):
@@ -68,6 +73,16 @@ def _calibration(w: Work, out: HeatOut) -> float:
     return factor
 
 
+def _skin_equilibrium(
+    w: Work, ta: np.ndarray, tr: np.ndarray, pa: np.ndarray, va: np.ndarray, ma: np.ndarray, tre: np.ndarray
+) -> np.ndarray:
+    """Equilibrium skin temperature per epoch: ISO 7933's, or in the cold ISO 11079's neutral one (the
+    criterion the clothing step dresses the athlete by under 8 °C), each in its own domain (heat.py)."""
+    cold = heat.cold_weight(w.ambient.air.temp_c, ma)
+    warm = heat.skin_temperature_equilibrium(ta, tr, pa, va, ma, tre, w.clothing.clo)
+    return np.asarray(cold * heat.cold_skin_temperature_equilibrium(ma) + (1.0 - cold) * warm)
+
+
 def _balance(w: Work, ep: Epochs, bsa: float) -> tuple[heat.HeatBalance, np.ndarray, np.ndarray, np.ndarray]:
     """(heat balance, skin temperature, core temperature, radiant temperature) per epoch."""
     m_ep, w_ep = _epoch_means(w, ep)
@@ -78,7 +93,7 @@ def _balance(w: Work, ep: Epochs, bsa: float) -> tuple[heat.HeatBalance, np.ndar
     va = heat.model_air_speed(w.ambient.v_ep)
     ma = m_ep / bsa
     tre = heat.core_temperature_course(ma)
-    tsk = heat.skin_temperature_course(heat.skin_temperature_equilibrium(ta, tr, pa, va, ma, tre, clo))
+    tsk = heat.skin_temperature_course(_skin_equilibrium(w, ta, tr, pa, va, ma, tre))
     # ISO's walking term pumps air through clothing; a pedalling rider's trunk does not walk (§10.3 deviation)
     walk = 0.0 if w.time.sport in CYCLING_SPORTS else None
     hb = heat.required_sweat(
@@ -134,6 +149,8 @@ def run(w: Work) -> HeatOut:
         ereq_w_m2=rnd(float(np.maximum(hb.ereq, 0.0) @ weights), 0),
         emax_w_m2=rnd(float(hb.emax @ weights), 0),
     )
+    if w.ambient.air.temp_c < heat.ISO_7933_MIN_TA_C:
+        out.notes.append(assumption("heat.skin_temp_c", out.heat.skin_temp_c, "model", COLD_SKIN_NOTE))
     if (w.ambient.v_ep > heat.AIR_SPEED_CAP_MS).any():
         out.air_speed_capped = True
         out.notes.append(assumption("ambient.air_speed_ms", heat.AIR_SPEED_CAP_MS, "model", AIR_SPEED_NOTE))
