@@ -28,7 +28,7 @@ from ingest.web.core import PageError, checked_form, form_float, form_str, redir
 
 router = APIRouter(include_in_schema=False)
 
-_INT_FIELDS = {"birth_year", "hr_max", "hr_rest", "lthr", "ftp_w"}
+_INT_FIELDS = {"birth_year", "hr_max", "hr_rest", "lthr", "ftp_w", "running_ftp_w"}
 _FLOAT_FIELDS = {"mass_kg", "height_m", "sweat_sodium_mmol_l", "clothing_clo"}
 
 

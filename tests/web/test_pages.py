@@ -17,7 +17,7 @@ from web.conftest import csrf_of, post_form, sign_up
 
 from alerts.handover import alert_links
 from core.db import unit_of_work
-from core.models import Upload, User, WorkoutSession
+from core.models import Profile, Upload, User, WorkoutSession
 from core.settings import get_settings
 from sweatsync.cli import analyze_file, build_parser
 from sweatsync.demo import demo_gpx
@@ -239,3 +239,13 @@ def test_too_many_requests_is_a_page_on_page_paths_and_json_on_the_api(
     assert page.status_code == 429 and page.headers["retry-after"]
     assert page.headers["content-type"].startswith("text/html") and "Wait a minute" in page.text
     assert api.status_code == 429 and api.headers["content-type"] == "application/json"
+
+
+def test_the_profile_page_saves_and_shows_the_running_ftp(client: TestClient) -> None:
+    sign_up(client)
+    post_form(client, "/profile", "/profile", mass_kg="70", ftp_w="250", running_ftp_w="310")
+    html = client.get("/profile").text
+    assert 'id="f-running_ftp_w"' in html and 'value="310"' in html
+    with unit_of_work() as uow:
+        profile = uow.session.scalars(select(Profile)).one()
+        assert (profile.ftp_w, profile.running_ftp_w) == (250, 310)  # runs use 310 W, rides 250 W
