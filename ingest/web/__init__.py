@@ -6,12 +6,13 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ingest.errors import validation_response
 from ingest.web.core import HERE, PageError, SignInRequired, redirect, render, signin_url, viewer
 from ingest.web.pagestatus import JsonToPageMiddleware
 
@@ -95,6 +96,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if _is_api(request):
-            return await request_validation_exception_handler(request, exc)
+            return validation_response(exc)
         # A malformed id in a page URL names nothing: the same page as any other missing thing.
         return error_page(request, 404)

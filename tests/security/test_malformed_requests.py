@@ -106,3 +106,31 @@ def test_a_boundary_over_256_characters_gets_400(api: tuple[ApiServer, str]) -> 
     boundary = b"b" * 300  # found by the malformed-upload corpus (python-multipart refuses it early)
     status, body = exchange(server.port, multipart(token, part(DISPOSITION, boundary=boundary), boundary))
     assert status == 400 and "boundary" in body["detail"]
+
+
+UNENCODABLE_JSON = {
+    "NaN": b'{"mass_kg": NaN}',
+    "Infinity": b'{"mass_kg": Infinity}',
+    "overflowing number": b'{"mass_kg": 1e999}',
+    "lone surrogate value": b'{"sex": "\\ud800"}',
+    "lone surrogate key": b'{"\\udfff": 1}',
+}
+
+
+@pytest.mark.parametrize("case", list(UNENCODABLE_JSON))
+@pytest.mark.parametrize(("method", "path"), [(b"PUT", b"/v1/profile"), (b"POST", b"/v1/plan")])
+def test_json_the_answer_could_not_echo_back_gets_422_with_the_field_named(
+    api: tuple[ApiServer, str], case: str, method: bytes, path: bytes
+) -> None:
+    # Python's JSON parser accepts NaN, Infinity and lone surrogates; FastAPI's own 422 echoed them and
+    # could not encode its answer (a 500)
+    server, token = api
+    body = UNENCODABLE_JSON[case]
+    request = (
+        method + b" " + path + b" HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer " + token.encode()
+        + b"\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+        + body
+    )  # fmt: skip
+    status, answer = exchange(server.port, request)
+    assert status == 422, answer
+    assert all(e["msg"] and e["loc"] for e in answer["detail"])
