@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -173,6 +174,9 @@ def form_float(form: FormData, name: str) -> float | None:
     if not text:
         return None
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
-        raise PageError(422, f"“{text}” is not a number; write it with digits, e.g. 21.5.") from None
+        number = math.nan
+    if not math.isfinite(number):  # float() reads "nan" and "inf", which no form field means
+        raise PageError(422, f"“{text}” is not a number; write it with digits, e.g. 21.5.")
+    return number

@@ -249,3 +249,12 @@ def test_the_profile_page_saves_and_shows_the_running_ftp(client: TestClient) ->
     with unit_of_work() as uow:
         profile = uow.session.scalars(select(Profile)).one()
         assert (profile.ftp_w, profile.running_ftp_w) == (250, 310)  # runs use 310 W, rides 250 W
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-Infinity"])
+def test_a_form_number_written_as_nan_or_inf_is_refused_with_a_sentence(
+    client: TestClient, text: str
+) -> None:
+    sign_up(client)
+    r = post_form(client, "/profile", "/profile/weights", mass_kg=text)
+    assert r.status_code == 422 and "is not a number" in r.text  # type: ignore[attr-defined]
