@@ -28,8 +28,9 @@ How it is delivered
   row instead of being called.
 - Only https:// URLs; plain http only to 127.0.0.1, ::1 or localhost and only with
   `allow_insecure_localhost=True` (tests, local development). No user:password@ in the URL. https to a
-  loopback, link-local (cloud metadata), multicast or unspecified IP literal is refused; private LAN addresses
-  are allowed (self-hosters call their own home servers), and host names are not resolved here.
+  loopback, link-local (cloud metadata), multicast or unspecified address is refused, whether the URL names it
+  or its host name resolves to it at send time (the call then goes to the address checked, so the name cannot
+  change its answer in between); private LAN addresses are allowed (self-hosters call their own home servers).
 - No redirects are followed: a 3xx is a permanent failure (fix the URL). 2xx: delivered. 408, 429, 5xx,
   connection errors and timeouts: transient (backoff; Retry-After is honoured up to the backoff cap). Any
   other status: permanent, no retry. At most 2 KiB of a reply is read (for the error message).
@@ -167,6 +168,57 @@ def check_webhook_url(url: Any, *, allow_insecure_localhost: bool = False) -> st
     if ip is not None and (ip.is_link_local or ip.is_multicast or ip.is_unspecified):
         raise WebhookUrlError("the webhook URL must not point at a link-local, multicast or unset address")
     return url
+
+
+Resolver = Callable[[str, int], list[str]]
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address the system resolver gives for host (IPv6 zone ids dropped)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]).split("%", 1)[0] for info in infos]
+
+
+def checked_address(url: str, *, allow_insecure_localhost: bool, resolve: Resolver = system_resolver) -> str:
+    """The address to connect to for url's host, after checking every address its name resolves to.
+
+    check_webhook_url sees only the text of the URL; a host name can still resolve to this server or to a
+    link-local metadata address ("metadata.google.internal"). Connecting to the address checked here, not
+    resolving again, keeps a name that changes its answer between check and call (DNS rebinding) out.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = _literal_ip(host)
+    try:
+        found = (
+            [literal]
+            if literal is not None
+            else [ipaddress.ip_address(a) for a in resolve(host, parts.port or 443)]
+        )
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise WebhookError(f"the webhook host {host} could not be resolved ({exc})", transient=True) from exc
+    if not found:
+        raise WebhookError(f"the webhook host {host} has no address", transient=True)
+    for ip in found:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if ip.is_loopback and not allow_insecure_localhost:
+            raise WebhookUrlError(f"the webhook host {host} resolves to this server ({ip})")
+        if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
+            raise WebhookUrlError(
+                f"the webhook host {host} resolves to a link-local, multicast or unset address"
+            )
+    return str(found[0])
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """(url with the checked address for its host, the Host header, httpx extensions): TLS still checks the
+    certificate against the host name, through SNI."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    extensions: dict[str, Any] = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc).geturl(), {"Host": parts.netloc}, extensions
 
 
 def url_origin(url: str) -> str:
@@ -352,7 +404,9 @@ class WebhookSender:
         allow_insecure_localhost: bool = False,
         trust_env: bool = True,
         clock: Callable[[], float] = time.time,
+        resolve: Resolver = system_resolver,
     ) -> None:
+        self.resolve = resolve  # the system's; tests give names that resolve where they choose
         self.timeout_s = timeout_s
         self.allow_insecure_localhost = allow_insecure_localhost
         self.trust_env = trust_env  # HTTPS_PROXY / NO_PROXY from the environment, as httpx does by default
@@ -363,7 +417,11 @@ class WebhookSender:
         if not secret:
             raise WebhookError("the athlete has no webhook secret to sign with")
         where = url_origin(url)
-        headers = {
+        address = checked_address(
+            url, allow_insecure_localhost=self.allow_insecure_localhost, resolve=self.resolve
+        )
+        target, host_header, extensions = _pinned(url, address)
+        headers = host_header | {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
             IDEMPOTENCY_HEADER: idempotency_key,
@@ -373,7 +431,12 @@ class WebhookSender:
         client = httpx.Client(timeout=self.timeout_s, follow_redirects=False, trust_env=self.trust_env)
         _sending.active = True
         try:
-            with client, client.stream("POST", url, content=body, headers=headers) as response:
+            with (
+                client,
+                client.stream(
+                    "POST", target, content=body, headers=headers, extensions=extensions
+                ) as response,
+            ):
                 reply = b""
                 # A 2xx status line is the receipt: its body is not read, so a receiver that accepted the
                 # call and then stalls while sending a body cannot turn the delivery into a retry.
@@ -385,7 +448,7 @@ class WebhookSender:
         except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
             raise WebhookError(f"{type(exc).__name__} at {where}") from exc
         except (httpx.TransportError, OSError) as exc:  # ConnectError, ReadError, RemoteProtocolError, ...
-            detail = _clean(str(exc).replace(url, where))
+            detail = _clean(str(exc).replace(url, where).replace(target, where))
             raise WebhookError(f"{type(exc).__name__}: {detail} at {where}", transient=True) from exc
         finally:
             _sending.active = False

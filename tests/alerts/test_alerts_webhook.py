@@ -36,6 +36,7 @@ from alerts.webhook import (
     WebhookSender,
     WebhookUrlError,
     check_webhook_url,
+    checked_address,
     classify_error,
     sign_webhook,
     url_origin,
@@ -616,6 +617,57 @@ def test_only_https_urls_are_accepted_with_plain_http_only_to_localhost_when_all
     else:
         with pytest.raises(WebhookUrlError):
             check_webhook_url(url, allow_insecure_localhost=allow_localhost)
+
+
+def resolving_to(*addresses: str) -> Callable[[str, int], list[str]]:
+    """A resolver for which every host name has these addresses (DNS is the one service tests cannot run)."""
+    return lambda host, port: list(addresses)
+
+
+@pytest.mark.parametrize(
+    ("addresses", "why"),
+    [
+        (("169.254.169.254",), "link-local"),  # cloud metadata behind a friendly name
+        (("127.0.0.1",), "this server"),
+        (("::ffff:127.0.0.1",), "this server"),
+        (("93.184.216.34", "127.0.0.2"), "this server"),  # one bad answer among good ones is enough
+        (("ff02::1",), "multicast"),
+    ],
+)
+def test_a_host_name_that_resolves_to_this_server_or_to_metadata_is_refused_at_send_time(
+    addresses: tuple[str, ...], why: str
+) -> None:
+    with pytest.raises(WebhookUrlError, match=why):
+        checked_address(
+            "https://hooks.example.com/x", allow_insecure_localhost=False, resolve=resolving_to(*addresses)
+        )
+
+
+def test_a_host_name_on_the_lan_is_allowed_and_its_checked_address_is_the_one_called() -> None:
+    got = checked_address(
+        "https://nas.home/x", allow_insecure_localhost=False, resolve=resolving_to("192.168.1.5")
+    )
+    assert got == "192.168.1.5"
+
+
+def test_a_host_name_that_does_not_resolve_is_a_transient_error() -> None:
+    with pytest.raises(WebhookError) as caught:
+        checked_address("https://no-such-host.invalid/x", allow_insecure_localhost=False)
+    assert caught.value.transient and "could not be resolved" in str(caught.value)
+
+
+@pytest.mark.integration
+def test_a_named_host_is_called_at_the_address_that_was_checked_with_its_name_in_the_host_header(
+    receiver: Callable[..., Receiver],
+) -> None:
+    rec = receiver()  # the system resolver knows no hooks.localhost: only the checked address can be called
+    sender = WebhookSender(
+        timeout_s=5.0, allow_insecure_localhost=True, trust_env=False, resolve=resolving_to("127.0.0.1")
+    )
+    status = sender.send(
+        f"http://hooks.localhost:{rec.port}/hooks/x", body=b"{}", secret=SECRET, idempotency_key="k1"
+    )
+    assert status == 200 and rec.requests[0].headers["Host"] == f"hooks.localhost:{rec.port}"
 
 
 def test_the_origin_drops_credentials_path_and_query() -> None:
