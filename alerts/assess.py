@@ -15,6 +15,7 @@ from typing import Any
 from alerts.events import as_utc, combine
 from alerts.recommend import recommend
 from alerts.risk import TIERS, RiskContext, score_risk
+from core.result import Alert, Recommendations, Risk, SessionResult
 
 # alert.status values, each with the sentence the athlete reads in the session JSON and the CLI.
 QUEUED = "queued"
@@ -43,25 +44,29 @@ class AlertPolicy:
 
 @dataclass(frozen=True)
 class Assessment:
-    risk: dict[str, Any]
-    recommendations: dict[str, Any]
-    alert: dict[str, Any]
+    risk: Risk
+    recommendations: Recommendations
+    alert: Alert
 
     def as_json(self) -> dict[str, Any]:
         """The session JSON's `risk`, `recommendations` and `alert` parts."""
-        return {"risk": self.risk, "recommendations": self.recommendations, "alert": self.alert}
+        return {
+            "risk": self.risk.model_dump(mode="json"),
+            "recommendations": self.recommendations.model_dump(mode="json"),
+            "alert": self.alert.model_dump(mode="json"),
+        }
 
     @property
     def send(self) -> bool:
-        return bool(self.alert["send"])
+        return self.alert.send
 
 
 def _tier_words(tier: str) -> str:
     return "an elevated (high)" if tier == "high" else f"a {tier}"
 
 
-def alert_decision(*, tier: str, ended_at: datetime | None, policy: AlertPolicy) -> dict[str, Any]:
-    """{"status", "send", "reason"}: whether this session (event) gets an "act now" email, and why not."""
+def alert_decision(*, tier: str, ended_at: datetime | None, policy: AlertPolicy) -> Alert:
+    """Whether this session (event) gets an "act now" email, and why not."""
     profile = f"This session has {_tier_words(tier)} cramp-risk profile"
     none_sent = "no email would be sent" if policy.dry_run else "none was sent"
     if policy.min_tier not in TIERS or tier not in TIERS:
@@ -70,12 +75,12 @@ def alert_decision(*, tier: str, ended_at: datetime | None, policy: AlertPolicy)
         reason = f"{profile}; you get emails for {policy.min_tier} only, so {none_sent}."
         if tier == "moderate":
             reason += " " + PREFERENCES_HINT
-        return {"status": BELOW_TIER, "send": False, "reason": reason}
+        return Alert(status=BELOW_TIER, send=False, reason=reason)
     if policy.opted_out:
-        return {"status": OPTED_OUT, "send": False, "reason": f"{profile}; you turned alert emails off."}
+        return Alert(status=OPTED_OUT, send=False, reason=f"{profile}; you turned alert emails off.")
     if policy.already_alerted:
         reason = f"{profile}; it is part of an event that already had its email, so no second one was sent."
-        return {"status": ALREADY_ALERTED, "send": False, "reason": reason}
+        return Alert(status=ALREADY_ALERTED, send=False, reason=reason)
     window = timedelta(hours=policy.window_h)
     if policy.now is None or ended_at is None or policy.now - ended_at > window:
         when = "an unknown time" if ended_at is None else ended_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -83,15 +88,15 @@ def alert_decision(*, tier: str, ended_at: datetime | None, policy: AlertPolicy)
             f"{profile}, but it ended at {when}, more than {policy.window_h:g} hours before it was analysed: "
             "advice to act now would come too late, so it is listed here and not emailed."
         )
-        return {"status": NOT_DUE, "send": False, "reason": reason}
+        return Alert(status=NOT_DUE, send=False, reason=reason)
     sent = "an email with advice was sent"
     if policy.dry_run:
         sent = "the service would email you this advice now"
-    return {"status": QUEUED, "send": not policy.dry_run, "reason": f"{profile}; {sent}."}
+    return Alert(status=QUEUED, send=not policy.dry_run, reason=f"{profile}; {sent}.")
 
 
 def assess(
-    result: Mapping[str, Any],
+    result: Mapping[str, Any] | SessionResult,
     context: RiskContext,
     policy: AlertPolicy,
     *,
@@ -101,20 +106,19 @@ def assess(
     """Score, advise and decide on one session JSON, or one event's combined JSON (alerts.events.combine)."""
     risk = score_risk(result, context)
     recommendations = recommend(result, risk, units=units)
-    decision = alert_decision(tier=risk["tier"], ended_at=ended_at, policy=policy)
+    assert risk.tier is not None  # score_risk always gives a tier
+    decision = alert_decision(tier=risk.tier, ended_at=ended_at, policy=policy)
     return Assessment(risk=risk, recommendations=recommendations, alert=decision)
 
 
-def _ended_at(leg: Mapping[str, Any]) -> datetime | None:
-    raw, duration = leg.get("start_time"), leg.get("duration_s")
-    if not isinstance(raw, str):
+def _ended_at(leg: SessionResult) -> datetime | None:
+    if leg.start_time is None:
         return None
     try:
-        start = as_utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+        start = as_utc(datetime.fromisoformat(leg.start_time.replace("Z", "+00:00")))
     except ValueError:
         return None
-    seconds = float(duration) if isinstance(duration, int | float) else 0.0
-    return start + timedelta(seconds=seconds) if start is not None else None
+    return start + timedelta(seconds=leg.duration_s or 0.0) if start is not None else None
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ def assess_event(
     legs: list[Mapping[str, Any]], context: RiskContext, policy: AlertPolicy, *, units: str = "metric"
 ) -> EventAssessment:
     """Assess the legs of one event (in time order) as one: the pipeline's, the CLI's and recompute's call."""
-    ends = [end for end in (_ended_at(leg) for leg in legs) if end is not None]
+    ends = [end for end in (_ended_at(SessionResult.model_validate(leg)) for leg in legs) if end is not None]
     ended_at = max(ends) if ends else None
     combined = combine(legs, ended_at=ended_at)
     result = assess(combined, context, policy, ended_at=ended_at, units=units)

@@ -148,17 +148,13 @@ def _assess_event(
             "moving_time_s": combined.get("moving_time_s"),
             "sodium_mg": (combined.get("sodium") or {}).get("mg"),
         }
+    parts = assessment.as_json()
     for ws in legs:
-        metrics = dict(ws.metrics or {})
-        metrics["risk"] = assessment.risk
-        metrics["recommendations"] = assessment.recommendations
-        metrics["alert"] = assessment.alert
-        metrics["event"] = event
-        ws.metrics = metrics
+        ws.metrics = {**(ws.metrics or {}), **parts, "event": event}
     db.flush()
     if not assessment.send:
         return False
-    email = {**combined, "risk": assessment.risk, "recommendations": assessment.recommendations}
+    email = {**combined, "risk": parts["risk"], "recommendations": parts["recommendations"]}
     return enqueue_cramp_alert(
         db, user=user, session_id=anchor.id, session_json=email, links=alert_links(user, anchor)
     )

@@ -28,6 +28,7 @@ from alerts.render import render_cramp_alert
 from alerts.risk import should_alert
 from alerts.webhook import WebhookUrlError, check_webhook_url, url_origin, webhook_payload
 from core.models import AlertOutbox, OutboxStatus, User
+from core.result import SessionResult
 
 log = logging.getLogger("sweatsync.alerts.outbox")
 
@@ -86,8 +87,8 @@ def enqueue_cramp_alert(
 
     `session_json` must already carry `risk`. Returns True only when a new outbox row was written.
     """
-    risk = session_json.get("risk") or {}
-    tier = risk.get("tier")
+    result = SessionResult.model_validate(session_json)
+    tier = result.risk.tier if result.risk is not None else None
     if tier is None:
         return False
     # A User not yet flushed has no column defaults applied: read None as the defaults.
@@ -95,7 +96,7 @@ def enqueue_cramp_alert(
     if not should_alert(tier=tier, min_tier=min_tier, opted_out=bool(user.alerts_opt_out)):
         return False
     payload = render_cramp_alert(
-        session=session_json,
+        session=result,
         user_email=user.email,
         display_name=user.display_name,
         session_id=str(session_id),

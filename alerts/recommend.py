@@ -22,7 +22,7 @@ from typing import Any
 from alerts import fmt, limits
 from alerts.limits import cap_fluid
 from alerts.view import AdviceFacts, advice_facts
-from core.result import SessionResult
+from core.result import Recommendations, Risk, SessionResult
 
 __all__ = ["EAH_BLOCK", "cap_fluid", "recommend"]
 
@@ -183,8 +183,8 @@ def _sodium(f: AdviceFacts, overdrinking: bool) -> tuple[int | None, list[str]]:
     ]
 
 
-def _future(f: AdviceFacts, risk: Mapping[str, Any]) -> tuple[int | None, list[str]]:
-    factors = fmt.section(risk, "factors")
+def _future(f: AdviceFacts, risk: Risk) -> tuple[int | None, list[str]]:
+    factors = risk.factors
     long_session = f.duration_s is not None and f.duration_s > FUTURE_SODIUM_MIN_DURATION_S
     salty = f.concentration is not None and f.concentration >= SALTY_SWEAT_MMOL_L
     if f.implausible or not (long_session or salty or (factors.get("sodium") or 0) > 0):
@@ -230,14 +230,13 @@ def _why_withheld(f: AdviceFacts) -> list[str]:
 
 
 def recommend(
-    session: Mapping[str, Any] | SessionResult, risk: Mapping[str, Any], *, units: str = "metric"
-) -> dict[str, Any]:
-    """Recommendations for one session JSON and its risk result (science.md §5 and §10.7).
+    session: Mapping[str, Any] | SessionResult, risk: Risk, *, units: str = "metric"
+) -> Recommendations:
+    """Recommendations for one session result (or its JSON) and its risk (science.md §5 and §10.7).
 
-    Returns {"fluid_l", "fluid_window_h", "fluid_mode", "sodium_mg", "sodium_during_mg_per_h",
-    "overdrinking_warning", "heat_guidance", "eah_block", "notices", "messages"}: `notices` say what
-    is wrong with the recording (partial file, implausible data) and come first wherever it is shown.
-    `units` only changes how volumes and temperatures are written in the messages, never the numbers.
+    `notices` say what is wrong with the recording (partial file, implausible data) and come first wherever
+    it is shown. `units` only changes how volumes and temperatures are written in the messages, never the
+    numbers.
     """
     fmt.check_units(units)
     f = advice_facts(session)
@@ -257,13 +256,13 @@ def recommend(
         PROFESSIONAL,
         URGENT,
     ]
-    return {
+    return Recommendations(
         **fluid,
-        "sodium_mg": sodium_mg,
-        "sodium_during_mg_per_h": during,
-        "overdrinking_warning": overdrinking,
-        "heat_guidance": heat,
-        "eah_block": EAH_BLOCK,
-        "notices": notices,
-        "messages": messages,
-    }
+        sodium_mg=sodium_mg,
+        sodium_during_mg_per_h=during,
+        overdrinking_warning=overdrinking,
+        heat_guidance=heat,
+        eah_block=EAH_BLOCK,
+        notices=notices,
+        messages=messages,
+    )

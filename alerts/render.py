@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from alerts import fmt
 from alerts.chart import chart_series, session_chart_png
 from alerts.risk import MAX_SCORE
+from core.result import Ambient, Fluid, Recommendations, Risk, SessionResult, Sodium
 
 TEMPLATES = Path(__file__).parent / "templates"
 KIND = "cramp_risk"
@@ -117,12 +118,11 @@ def _env() -> Environment:
     return env
 
 
-def _when(session: Mapping[str, Any]) -> tuple[str, str]:
-    raw = session.get("start_time")
-    if not isinstance(raw, str):
+def _when(result: SessionResult) -> tuple[str, str]:
+    if result.start_time is None:
         return "", ""
     try:
-        start = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        start = datetime.fromisoformat(result.start_time.replace("Z", "+00:00"))
     except ValueError:
         return "", ""
     if start.tzinfo is None:
@@ -130,126 +130,141 @@ def _when(session: Mapping[str, Any]) -> tuple[str, str]:
     return start.strftime("%Y-%m-%d"), start.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _facts(session: Mapping[str, Any], units: str) -> list[tuple[str, str]]:
-    facts: list[tuple[str, str]] = []
-    duration_s = fmt.as_number(session.get("duration_s"))
+Fact = tuple[str, str]
+
+
+def _time_facts(result: SessionResult) -> list[Fact]:
+    facts = []
+    duration_s, moving_s = result.duration_s, result.moving_time_s
     if duration_s is not None:
         facts.append(("Duration", fmt.duration(duration_s)))
-    moving_s = fmt.as_number(session.get("moving_time_s"))
     if moving_s is not None and (duration_s is None or fmt.duration(moving_s) != fmt.duration(duration_s)):
         facts.append(("Moving time", fmt.duration(moving_s)))
-
-    power, load = fmt.section(session, "power"), fmt.section(session, "load")
-    intensity, source = fmt.as_number(power.get("if")), "power"
-    if intensity is None:
-        intensity, source = fmt.as_number(load.get("hr_intensity")), "heart rate"
-    if intensity is not None:
-        text = f"{intensity:.2f} of your threshold (from {source}; 1.00 = threshold effort)"
-        facts.append(("Intensity", text))
-    else:
-        facts.append(("Intensity", "not available (no power or heart-rate data)"))
-    avg_hr = fmt.as_number(fmt.section(session, "heart_rate").get("avg_bpm"))
-    if avg_hr is not None:
-        facts.append(("Average heart rate", f"{avg_hr:.0f} bpm"))
-
-    fluid = fmt.section(session, "fluid")
-    sweat = fmt.as_number(fluid.get("sweat_l"))
-    measured = fluid.get("source") == "measured"
-    if sweat is not None:
-        text = fmt.litres(sweat, units)
-        low, high = fmt.as_number(fluid.get("sweat_l_low")), fmt.as_number(fluid.get("sweat_l_high"))
-        if low is not None and high is not None and round(low, 1) != round(high, 1):
-            text += f" (likely {fmt.litres_range(low, high, units)})"
-        rate = fmt.as_number(fluid.get("rate_l_per_h"))
-        if rate is not None:
-            text += f", {fmt.litres(rate, units)} per hour"
-        label = "Sweat loss (measured by weighing)" if measured else "Sweat loss (estimated)"
-        facts.append((label, text))
-    else:
-        facts.append(("Sweat loss", "not available"))
-    intake = fmt.as_number(fluid.get("intake_l"))
-    facts.append(("Drinks logged", fmt.litres(intake, units) if intake is not None else "not logged"))
-    deficit = fmt.as_number(fluid.get("deficit_l"))
-    pct = fmt.as_number(fluid.get("body_mass_pct"))
-    if intake is None and not measured:
-        pass  # unknown intake: the sweat loss above is the figure; no deficit as if nothing was drunk (§10.7)
-    elif deficit is not None and deficit > 0:
-        text = fmt.litres(deficit, units)
-        if pct is not None and pct >= 0:
-            text += f", {fmt.percent(pct)} of body mass"
-        facts.append(("Fluid deficit", text))
-    elif deficit is not None:
-        notes = []
-        if deficit < 0:
-            notes.append(f"you drank {fmt.litres(-deficit, units)} more than you lost")
-        if pct is not None and pct < 0 and fluid.get("source") == "measured":
-            # Only a weigh-in shows a rise in mass; a model estimate only says intake exceeded the loss.
-            notes.append(f"your body mass rose by {fmt.percent(-pct)}")
-        facts.append(("Fluid deficit", f"none ({'; '.join(notes)})" if notes else "none"))
-
-    sodium = fmt.section(session, "sodium")
-    na = fmt.as_number(sodium.get("mg"))
-    if na is not None:
-        text = fmt.mg(na)
-        low, high = fmt.as_number(sodium.get("mg_low")), fmt.as_number(sodium.get("mg_high"))
-        if low is not None and high is not None:
-            text += f" (likely {fmt.mg_range(low, high)})"
-        conc = fmt.as_number(sodium.get("concentration_mmol_l"))
-        if conc is not None:
-            measured_na = sodium.get("concentration_source") == "measured"
-            text += f", at a sweat sodium of {conc:.0f} mmol/L ({'measured' if measured_na else 'assumed'})"
-        facts.append(("Sodium loss (estimated)", text))
-    else:
-        facts.append(("Sodium loss", "not available"))
-
-    ambient = fmt.section(session, "ambient")
-    temp = fmt.as_number(ambient.get("temp_c"))
-    if temp is not None:
-        text = fmt.temperature(temp, units)
-        rh = fmt.as_number(ambient.get("humidity_pct"))
-        if rh is not None:
-            text += f", {rh:.0f}% humidity"
-        src = AMBIENT_SOURCES.get(str(ambient.get("source")))
-        if src:
-            text += f" ({src})"
-        facts.append(("Conditions", text))
     return facts
 
 
-def _assumptions(session: Mapping[str, Any]) -> list[str]:
+def _effort_facts(result: SessionResult) -> list[Fact]:
+    intensity, source = result.power.if_, "power"
+    if intensity is None:
+        intensity, source = result.load.hr_intensity, "heart rate"
+    if intensity is not None:
+        text = f"{intensity:.2f} of your threshold (from {source}; 1.00 = threshold effort)"
+        facts = [("Intensity", text)]
+    else:
+        facts = [("Intensity", "not available (no power or heart-rate data)")]
+    if result.heart_rate.avg_bpm is not None:
+        facts.append(("Average heart rate", f"{result.heart_rate.avg_bpm:.0f} bpm"))
+    return facts
+
+
+def _sweat_fact(fluid: Fluid, units: str) -> Fact:
+    if fluid.sweat_l is None:
+        return ("Sweat loss", "not available")
+    text = fmt.litres(fluid.sweat_l, units)
+    low, high = fluid.sweat_l_low, fluid.sweat_l_high
+    if low is not None and high is not None and round(low, 1) != round(high, 1):
+        text += f" (likely {fmt.litres_range(low, high, units)})"
+    if fluid.rate_l_per_h is not None:
+        text += f", {fmt.litres(fluid.rate_l_per_h, units)} per hour"
+    measured = fluid.source == "measured"
+    return ("Sweat loss (measured by weighing)" if measured else "Sweat loss (estimated)", text)
+
+
+def _deficit_fact(fluid: Fluid, units: str) -> Fact | None:
+    deficit, pct, measured = fluid.deficit_l, fluid.body_mass_pct, fluid.source == "measured"
+    if fluid.intake_l is None and not measured:
+        return None  # unknown intake: the sweat loss is the figure; no deficit as if none was drunk (§10.7)
+    if deficit is None:
+        return None
+    if deficit > 0:
+        text = fmt.litres(deficit, units)
+        if pct is not None and pct >= 0:
+            text += f", {fmt.percent(pct)} of body mass"
+        return ("Fluid deficit", text)
+    notes = []
+    if deficit < 0:
+        notes.append(f"you drank {fmt.litres(-deficit, units)} more than you lost")
+    if pct is not None and pct < 0 and measured:
+        # Only a weigh-in shows a rise in mass; a model estimate only says intake exceeded the loss.
+        notes.append(f"your body mass rose by {fmt.percent(-pct)}")
+    return ("Fluid deficit", f"none ({'; '.join(notes)})" if notes else "none")
+
+
+def _fluid_facts(fluid: Fluid, units: str) -> list[Fact]:
+    intake = fluid.intake_l
+    facts = [_sweat_fact(fluid, units)]
+    facts.append(("Drinks logged", fmt.litres(intake, units) if intake is not None else "not logged"))
+    deficit = _deficit_fact(fluid, units)
+    return [*facts, deficit] if deficit is not None else facts
+
+
+def _sodium_fact(sodium: Sodium) -> Fact:
+    if sodium.mg is None:
+        return ("Sodium loss", "not available")
+    text = fmt.mg(sodium.mg)
+    if sodium.mg_low is not None and sodium.mg_high is not None:
+        text += f" (likely {fmt.mg_range(sodium.mg_low, sodium.mg_high)})"
+    if sodium.concentration_mmol_l is not None:
+        measured = sodium.concentration_source == "measured"
+        text += (
+            f", at a sweat sodium of {sodium.concentration_mmol_l:.0f} mmol/L "
+            f"({'measured' if measured else 'assumed'})"
+        )
+    return ("Sodium loss (estimated)", text)
+
+
+def _conditions_facts(ambient: Ambient, units: str) -> list[Fact]:
+    if ambient.temp_c is None:
+        return []
+    text = fmt.temperature(ambient.temp_c, units)
+    if ambient.humidity_pct is not None:
+        text += f", {ambient.humidity_pct:.0f}% humidity"
+    src = AMBIENT_SOURCES.get(str(ambient.source))
+    if src:
+        text += f" ({src})"
+    return [("Conditions", text)]
+
+
+def _facts(result: SessionResult, units: str) -> list[Fact]:
+    """The email's table of figures, in reading order: time, effort, fluid, sodium, conditions."""
+    return [
+        *_time_facts(result),
+        *_effort_facts(result),
+        *_fluid_facts(result.fluid, units),
+        _sodium_fact(result.sodium),
+        *_conditions_facts(result.ambient, units),
+    ]
+
+
+def _assumptions(result: SessionResult) -> list[str]:
     out = []
-    for item in session.get("assumptions") or []:
-        if isinstance(item, str):
-            out.append(clean_text(item, max_len=300))
-        elif isinstance(item, Mapping):
-            text = item.get("message") or item.get("reason") or item.get("text")
-            if text:
-                out.append(clean_text(str(text), max_len=300))
+    for item in result.assumptions:
+        extra = item.model_extra or {}
+        text = item.message or extra.get("reason") or extra.get("text")
+        if text:
+            out.append(clean_text(str(text), max_len=300))
     return [a for a in out if a]
 
 
-def _personalise(session: Mapping[str, Any]) -> list[str]:
+def _personalise(result: SessionResult) -> list[str]:
     out = []
-    inputs = fmt.section(session, "inputs")
     for key, label in PROFILE_FIELDS.items():
-        entry = inputs.get(key)
-        if isinstance(entry, Mapping) and entry.get("source") == "assumed":
+        if getattr(result.inputs, key).source == "assumed":
             out.append(f"your {label}")
-    if fmt.section(session, "sodium").get("concentration_source") != "measured":
+    if result.sodium.concentration_source != "measured":
         out.append("your sweat sodium from a sweat test")
-    fluid = fmt.section(session, "fluid")
-    if fluid.get("intake_l") is None:
+    if result.fluid.intake_l is None:
         out.append("what you drank during the session")
-    if fluid.get("source") != "measured":
+    if result.fluid.source != "measured":
         out.append("your weight before and after a session (nude, towelled dry), for a measured sweat loss")
     return out
 
 
 def _chart(
-    session: Mapping[str, Any], *, session_id: str, sport: str, duration: str, units: str
+    result: SessionResult, *, session_id: str, sport: str, duration: str, units: str
 ) -> dict[str, Any] | None:
     """What the email needs to show the chart: Content-ID, alt text and the series to draw; or None."""
-    series = chart_series(session.get("series") if isinstance(session.get("series"), Mapping) else None)
+    series = chart_series(result.series.model_dump(mode="json"))
     if series is None:
         return None
     parts = []
@@ -258,9 +273,9 @@ def _chart(
     elif "power" in series:
         parts.append("power (W)")
     if "fluid_l" in series:
-        fluid = fmt.section(session, "fluid")
+        fluid = result.fluid
         text = "cumulative fluid loss"
-        sweat, low, high = (fmt.as_number(fluid.get(k)) for k in ("sweat_l", "sweat_l_low", "sweat_l_high"))
+        sweat, low, high = fluid.sweat_l, fluid.sweat_l_low, fluid.sweat_l_high
         if sweat is not None:
             text += f", reaching about {fmt.litres(sweat, units)}"
             if low is not None and high is not None and round(low, 1) != round(high, 1):
@@ -274,16 +289,35 @@ def _chart(
     return {"cid": cid, "alt": alt, "units": units, "png_b64": base64.b64encode(png).decode("ascii")}
 
 
+def _assessed(session: Mapping[str, Any] | SessionResult) -> tuple[SessionResult, Risk, Recommendations]:
+    """The result read once through the contract, with the risk and advice the email needs."""
+    result = session if isinstance(session, SessionResult) else SessionResult.model_validate(session)
+    risk, recs = result.risk, result.recommendations
+    if risk is None or "tier" not in risk.model_fields_set:
+        raise ValueError("session JSON has no risk result; score it before rendering")
+    if recs is None or "messages" not in recs.model_fields_set:
+        raise ValueError("session JSON has no recommendations; assess it (alerts.assess) before rendering")
+    return result, risk, recs
+
+
+def _reasons(risk: Risk) -> list[dict[str, Any]]:
+    return [
+        {"factor": str(r.factor), "points": int(r.points or 0), "reason": str(r.reason)}
+        for r in risk.reasons
+        if r.reason
+    ]
+
+
 def render_cramp_alert(
     *,
-    session: Mapping[str, Any],
+    session: Mapping[str, Any] | SessionResult,
     user_email: str,
     display_name: str | None,
     session_id: str,
     links: Mapping[str, str],
     units: str = "metric",
 ) -> dict[str, Any]:
-    """Render the cramp-risk email for one session JSON that already carries its `risk` and `recommendations`.
+    """Render the cramp-risk email for one session result (or its JSON) with its risk and recommendations.
 
     `links` needs "unsubscribe" (the one-click POST URL of RFC 8058); "session", "profile",
     "preferences" and the "did you cramp?" pair "cramped" / "no_cramp" are shown when present.
@@ -292,43 +326,31 @@ def render_cramp_alert(
     `<img src="cid:...">` and `alerts.mail.build_message` attaches the PNG.
     """
     fmt.check_units(units)
-    risk = session.get("risk")
-    if not isinstance(risk, Mapping) or "tier" not in risk:
-        raise ValueError("session JSON has no risk result; score it before rendering")
+    result, risk, recs = _assessed(session)
     url = {name: _check_url(value, name) for name, value in links.items() if value}
     if "unsubscribe" not in url:
         raise ValueError("links['unsubscribe'] is required (List-Unsubscribe, RFC 8058)")
-
-    stored = session.get("recommendations")
-    if not isinstance(stored, Mapping) or "messages" not in stored:
-        raise ValueError("session JSON has no recommendations; assess it (alerts.assess) before rendering")
     # The stored advice, word for word: the email says what the session JSON and the CLI say.
-    recs = {"notices": [], **stored}
-    day, started = _when(session)
-    duration_s = fmt.as_number(session.get("duration_s"))
-    sport = SPORT_WORDS.get(str(session.get("sport") or "").lower(), "session")
+    day, started = _when(result)
+    sport = SPORT_WORDS.get(str(result.sport or "").lower(), "session")
     name = clean_text(display_name, max_len=100)
-    duration = fmt.duration(duration_s) if duration_s is not None else ""
-    chart = _chart(session, session_id=str(session_id), sport=sport, duration=duration, units=units)
+    duration = fmt.duration(result.duration_s) if result.duration_s is not None else ""
+    chart = _chart(result, session_id=str(session_id), sport=sport, duration=duration, units=units)
     context = {
         "name": name,
         "user_email": clean_text(user_email, max_len=320),
         "session_id": clean_text(str(session_id), max_len=64),
-        "tier": str(risk["tier"]),
-        "score": int(risk.get("score") or 0),
-        "reasons": [
-            {"factor": str(r.get("factor")), "points": int(r.get("points") or 0), "reason": str(r["reason"])}
-            for r in risk.get("reasons") or []
-            if r.get("reason")
-        ],
+        "tier": str(risk.tier),
+        "score": int(risk.score or 0),
+        "reasons": _reasons(risk),
         "sport": sport,
         "day": day,
         "started": started,
         "duration": duration,
-        "facts": _facts(session, units),
+        "facts": _facts(result, units),
         "recs": recs,
-        "assumptions": _assumptions(session),
-        "personalise": _personalise(session),
+        "assumptions": _assumptions(result),
+        "personalise": _personalise(result),
         "links": {"session": "", "profile": "", "preferences": "", "cramped": "", "no_cramp": "", **url},
         "max_score": MAX_SCORE,
         "units": units,

@@ -17,7 +17,7 @@ from typing import Any
 
 from alerts import fmt
 from alerts.view import AdviceFacts, advice_facts
-from core.result import SessionResult
+from core.result import Risk, RiskReason, SessionResult
 
 FACTORS = ("history", "intensity", "duration", "novelty", "fluid", "sodium")
 TIERS = ("low", "moderate", "high")
@@ -202,11 +202,10 @@ def _sodium(facts: AdviceFacts, ctx: RiskContext) -> tuple[int, str | None]:
     )
 
 
-def score_risk(session: Mapping[str, Any] | SessionResult, ctx: RiskContext) -> dict[str, Any]:
+def score_risk(session: Mapping[str, Any] | SessionResult, ctx: RiskContext) -> Risk:
     """Score one session result (or its JSON, docs/session-json.md) per science.md §4.2.
 
-    Returns {"score", "tier", "factors": {factor: points}, "reasons": [{"factor", "points", "reason"}]},
-    one reason per factor that scored, in FACTORS order.
+    `factors` holds every factor's points; `reasons` one reason per factor that scored, in FACTORS order.
     """
     facts = advice_facts(session)
     duration_s = facts.scored_duration_s  # moving time (§10.7)
@@ -220,10 +219,10 @@ def score_risk(session: Mapping[str, Any] | SessionResult, ctx: RiskContext) -> 
     }
     factors = {name: results[name][0] for name in FACTORS}
     reasons = [
-        {"factor": name, "points": points, "reason": reason}
+        RiskReason(factor=name, points=points, reason=reason)
         for name in FACTORS
         for points, reason in [results[name]]
         if points and reason
     ]
     score = sum(factors.values())
-    return {"score": score, "tier": tier_for(score), "factors": factors, "reasons": reasons}
+    return Risk(score=score, tier=tier_for(score), factors=factors, reasons=reasons)

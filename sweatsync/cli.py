@@ -198,8 +198,6 @@ def analyze_file(args: argparse.Namespace) -> list[SessionResult]:
         measured_sweat_sodium_mmol_l=args.sweat_sodium,
     )
     from alerts.assess import AlertPolicy, assess_event
-    from core.result import Alert, Recommendations, Risk
-
     sessions = []
     for activity in parsed.activities:
         weather = _weather_for(activity, args) if args.weather else None
@@ -213,9 +211,10 @@ def analyze_file(args: argparse.Namespace) -> list[SessionResult]:
     policy = AlertPolicy(now=datetime.now(UTC), window_h=get_settings().alert_window_h, dry_run=True)
     done = assess_event([s.to_json() for s in sessions], context, policy)
     for result in sessions:
-        result.risk = Risk.model_validate(done.assessment.risk)
-        result.recommendations = Recommendations.model_validate(done.assessment.recommendations)
-        result.alert = Alert.model_validate(done.assessment.alert)
+        # Each leg its own copy: the event's advice, not one object shared by every leg.
+        result.risk = done.assessment.risk.model_copy(deep=True)
+        result.recommendations = done.assessment.recommendations.model_copy(deep=True)
+        result.alert = done.assessment.alert.model_copy(deep=True)
     return sessions
 
 

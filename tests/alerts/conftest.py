@@ -32,10 +32,30 @@ MAIL_FROM = "sweatsync <alerts@sweatsync.test>"
 T0 = datetime(2025, 6, 14, 12, 0, tzinfo=UTC)
 
 
+# Sections the result contract always has: `power=None` means a session JSON without that section.
+SECTIONS = frozenset(
+    {
+        "heart_rate",
+        "power",
+        "load",
+        "energy",
+        "ambient",
+        "fluid",
+        "sodium",
+        "data_quality",
+        "device",
+        "inputs",
+    }
+    | {"series"}
+)
+
+
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None and key in SECTIONS:
+            out.pop(key, None)  # read back through the contract as all unknown
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -80,7 +100,13 @@ BASE_SESSION: dict[str, Any] = {
         "sex": {"value": "m", "source": "profile"},
         "ftp_w": {"value": 260, "source": "profile"},
     },
-    "assumptions": ["Height assumed to be 1.75 m: add yours to your profile."],
+    "assumptions": [
+        {
+            "field": "height_m",
+            "value": 1.75,
+            "message": "Height assumed to be 1.75 m: add yours to your profile.",
+        },
+    ],
     "missing": [],
     "algorithm_version": "1.0.0",
 }

@@ -65,9 +65,9 @@ def test_it_scores_an_event_on_total_moving_time_summed_sodium_and_the_hardest_l
     assert event["load"]["hr_intensity"] == 0.88  # the run was the hardest leg
     result = assess(event, RiskContext(), AlertPolicy(), ended_at=None)
     # Each leg alone scores 1 point for duration at most; the race scores 2 (4 h 30 min moving) + 2 + 1.
-    assert result.risk["factors"]["duration"] == 2
-    assert result.risk["factors"]["intensity"] == 2
-    assert result.risk["factors"]["sodium"] == 1
+    assert result.risk.factors["duration"] == 2
+    assert result.risk.factors["intensity"] == 2
+    assert result.risk.factors["sodium"] == 1
 
 
 def test_it_does_not_sum_an_intake_that_is_unknown_for_one_leg(make_session: MakeSession) -> None:
@@ -86,44 +86,44 @@ def test_it_emails_only_sessions_that_ended_within_the_window(hours_ago: float, 
     decision = alert_decision(
         tier="high", ended_at=NOW - timedelta(hours=hours_ago), policy=AlertPolicy(now=NOW, window_h=24)
     )
-    assert decision["status"] == status and decision["send"] is (status == "queued")
+    assert decision.status == status and decision.send is (status == "queued")
 
 
 def test_it_lists_an_old_high_risk_session_and_says_why_it_was_not_emailed() -> None:
     decision = alert_decision(
         tier="high", ended_at=datetime(2019, 5, 1, 9, 0, tzinfo=UTC), policy=AlertPolicy(now=NOW)
     )
-    assert decision["status"] == "not_due"
-    assert "ended at 2019-05-01 09:00 UTC, more than 24 hours before it was analysed" in decision["reason"]
+    assert decision.status == "not_due"
+    assert "ended at 2019-05-01 09:00 UTC, more than 24 hours before it was analysed" in decision.reason
 
 
 def test_it_reads_no_clock_so_without_a_time_of_analysis_nothing_is_urgent() -> None:
-    assert alert_decision(tier="high", ended_at=NOW, policy=AlertPolicy())["status"] == "not_due"
+    assert alert_decision(tier="high", ended_at=NOW, policy=AlertPolicy()).status == "not_due"
 
 
 def test_it_honours_a_configured_window() -> None:
     policy = AlertPolicy(now=NOW, window_h=72)
-    assert alert_decision(tier="high", ended_at=NOW - timedelta(hours=48), policy=policy)["send"] is True
+    assert alert_decision(tier="high", ended_at=NOW - timedelta(hours=48), policy=policy).send is True
 
 
 def test_it_explains_why_a_moderate_session_sent_no_email_and_how_to_choose_the_moderate_tier() -> None:
     decision = alert_decision(tier="moderate", ended_at=NOW, policy=AlertPolicy(now=NOW))
-    assert decision["status"] == "below_tier"
-    assert "moderate cramp-risk profile; you get emails for high only" in decision["reason"]
-    assert 'PUT /v1/preferences with {"alert_min_tier": "moderate"}' in decision["reason"]
+    assert decision.status == "below_tier"
+    assert "moderate cramp-risk profile; you get emails for high only" in decision.reason
+    assert 'PUT /v1/preferences with {"alert_min_tier": "moderate"}' in decision.reason
     chosen = AlertPolicy(now=NOW, min_tier="moderate")
-    assert alert_decision(tier="moderate", ended_at=NOW, policy=chosen)["send"] is True
+    assert alert_decision(tier="moderate", ended_at=NOW, policy=chosen).send is True
 
 
 def test_it_never_sends_a_second_email_for_an_event_that_had_one() -> None:
     policy = AlertPolicy(now=NOW, already_alerted=True)
     decision = alert_decision(tier="high", ended_at=NOW, policy=policy)
-    assert decision["status"] == "already_alerted" and decision["send"] is False
+    assert decision.status == "already_alerted" and decision.send is False
 
 
 def test_it_never_emails_an_athlete_who_opted_out() -> None:
     decision = alert_decision(tier="high", ended_at=NOW, policy=AlertPolicy(now=NOW, opted_out=True))
-    assert decision["status"] == "opted_out" and decision["send"] is False
+    assert decision.status == "opted_out" and decision.send is False
 
 
 def test_it_sums_the_sweat_and_sodium_of_the_legs_that_have_them_when_a_swim_has_none(

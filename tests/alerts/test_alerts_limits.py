@@ -153,23 +153,23 @@ def test_no_recommendation_ever_names_more_than_the_limits(session: dict[str, An
     risk = score_risk(session, RiskContext())
     rec = recommend(session, risk, units=units)
     fluid, sodium, quality = session["fluid"], session["sodium"], session["data_quality"]
-    text = " ".join(rec["notices"] + rec["messages"])
+    text = " ".join(rec.notices + rec.messages)
     assert all(v <= limits.FLUID_MAX_PER_EMAIL_L for v in _numbers(LITRE_FIGURE, text)), text
     assert all(v <= limits.SODIUM_AFTER_MAX_MG for v in _numbers(MG_FIGURE, text)), text
     assert all(v <= limits.SODIUM_DURING_HIGH_MG_H for v in _numbers(MG_PER_HOUR, text)), text
-    if rec["fluid_l"]:
-        assert fluid["deficit_l"] is not None and rec["fluid_l"] <= fluid["deficit_l"]
-        assert rec["fluid_l"] / rec["fluid_window_h"] <= limits.FLUID_MAX_PER_HOUR_L
+    if rec.fluid_l:
+        assert fluid["deficit_l"] is not None and rec.fluid_l <= fluid["deficit_l"]
+        assert rec.fluid_l / rec.fluid_window_h <= limits.FLUID_MAX_PER_HOUR_L
     if fluid["intake_l"] is None and fluid["source"] != "measured":
-        assert not rec["fluid_l"], "a volume to drink as if nothing was drunk"
-        assert risk["factors"]["fluid"] == 0, "a fluid-deficit point without a known intake or weigh-in"
-    if rec["sodium_mg"] is not None:
-        assert sodium["mg"] is not None and rec["sodium_mg"] <= min(sodium["mg"], limits.SODIUM_AFTER_MAX_MG)
-    if rec["sodium_during_mg_per_h"] is not None:
-        assert 300 <= rec["sodium_during_mg_per_h"] <= 600
+        assert not rec.fluid_l, "a volume to drink as if nothing was drunk"
+        assert risk.factors["fluid"] == 0, "a fluid-deficit point without a known intake or weigh-in"
+    if rec.sodium_mg is not None:
+        assert sodium["mg"] is not None and rec.sodium_mg <= min(sodium["mg"], limits.SODIUM_AFTER_MAX_MG)
+    if rec.sodium_during_mg_per_h is not None:
+        assert 300 <= rec.sodium_during_mg_per_h <= 600
         assert "with food or a sports drink" in text
     if quality["implausible"]:
-        assert rec["fluid_l"] is None and rec["sodium_mg"] is None
+        assert rec.fluid_l is None and rec.sodium_mg is None
         assert "cannot be right (heart rate flat at 110 bpm for 9 hours)" in text
     if session["partial"]:
         assert "looks incomplete" in text
@@ -179,7 +179,7 @@ def test_no_recommendation_ever_names_more_than_the_limits(session: dict[str, An
 @given(session=sessions())
 def test_heat_guidance_only_comes_from_measured_heat(session: dict[str, Any]) -> None:
     rec = recommend(session, score_risk(session, RiskContext()))
-    if rec["heat_guidance"] is None:
+    if rec.heat_guidance is None:
         return
     ambient, fluid = session["ambient"], session["fluid"]
     assert ambient["source"] not in ("default", None) and ambient["temp_c"] is not None
@@ -195,6 +195,6 @@ def test_duration_points_count_moving_time_and_a_stale_ftp_scores_no_power_inten
     risk = score_risk(session, RiskContext())
     scored = session["moving_time_s"] if session["moving_time_s"] is not None else session["duration_s"]
     expected = 0 if scored is None else 2 if scored >= 4 * 3600 else 1 if scored >= 2 * 3600 else 0
-    assert risk["factors"]["duration"] == expected
+    assert risk.factors["duration"] == expected
     if session["data_quality"]["ftp_stale"]:
-        assert all("from power" not in r["reason"] for r in risk["reasons"])
+        assert all("from power" not in r.reason for r in risk.reasons)

@@ -22,6 +22,7 @@ from alerts.chart import session_chart_png
 from alerts.recommend import recommend
 from alerts.render import render_cramp_alert
 from alerts.risk import RiskContext
+from core.result import Risk
 
 GOLDEN = Path(__file__).parent / "golden"
 SESSION_ID = "5f1c7a52-3d0e-4c1e-9a57-2b8f0c6d9e41"
@@ -67,8 +68,8 @@ def imperial_overdrinking_session(make_session: MakeSession) -> dict[str, Any]:
         sodium={"mg": 1748.0, "mg_low": 874.0, "mg_high": 2622.0},
         inputs={"mass_kg": {"source": "assumed"}, "hr_max": {"source": "assumed"}},
         assumptions=[
-            "Body mass assumed to be 70 kg.",
-            "Air temperature assumed to be 20 °C (no weather data).",
+            {"field": "mass_kg", "value": 70.0, "message": "Body mass assumed to be 70 kg."},
+            {"field": "temp_c", "value": 20.0, "message": "Air temperature assumed to be 20 °C (no weather data)."},  # noqa: E501
         ],
     )
     assessed = assess(session, RiskContext(cramp_history="ever"), AlertPolicy(), units="imperial")
@@ -278,7 +279,7 @@ def test_it_requires_an_unsubscribe_link_and_a_scored_session(make_session: Make
 
 
 def test_it_renders_a_sparse_session_and_says_which_figures_are_not_available() -> None:
-    session: dict[str, Any] = {"duration_s": 5400.0, "power": None, "fluid": None, "sodium": None}
+    session: dict[str, Any] = {"duration_s": 5400.0}  # no power, fluid or sodium section
     session.update(assess(session, RiskContext(cramp_history="recent"), AlertPolicy()).as_json())
     payload = render_cramp_alert(
         session=session, user_email="x@example.org", display_name=None, session_id=SESSION_ID, links=LINKS
@@ -380,7 +381,8 @@ def test_it_claims_a_rise_in_body_mass_only_when_a_weigh_in_measured_it() -> Non
             },
             "risk": {"score": 5, "tier": "high", "factors": {}, "reasons": []},
         }
-        session["recommendations"] = recommend(session, session["risk"])
+        risk = Risk.model_validate(session["risk"])
+        session["recommendations"] = recommend(session, risk).model_dump(mode="json")
         links = {"unsubscribe": "https://sweat.example.com/v1/links/u"}
         text = render_cramp_alert(
             session=session,
@@ -459,7 +461,7 @@ def test_it_renders_one_email_for_a_two_leg_event_with_unknown_intake_exactly_as
     )  # fmt: skip
     done = assess_event([bike, run], RiskContext(cramp_history="ever"), AlertPolicy())
     email = {**done.combined, **done.assessment.as_json()}
-    assert done.assessment.recommendations["fluid_l"] is None
+    assert done.assessment.recommendations.fluid_l is None
     payload = render_cramp_alert(
         session=email,
         user_email="tri@example.org",

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from alerts.risk import FACTORS, MAX_SCORE, RiskContext, history_entry, score_risk, session_load, should_alert
+from core.result import RiskReason
 
 NO_RISK: dict[str, Any] = {"duration_s": 3600.0}  # one hour, nothing else known
 
 
 def factor(session: dict[str, Any], name: str, ctx: RiskContext | None = None) -> int:
-    return score_risk(session, ctx or RiskContext())["factors"][name]
+    return score_risk(session, ctx or RiskContext()).factors[name]
 
 
 # ---------------------------------------------------------------- history
@@ -43,8 +44,8 @@ def test_it_scores_intensity_at_the_inclusive_bands(intensity: float, points: in
 def test_it_applies_intensity_bands_to_the_value_shown_at_two_decimals() -> None:
     # 0.846 is printed as "0.85" in the reason, so it scores as 0.85: the email never contradicts itself.
     result = score_risk({"duration_s": 3600.0, "power": {"if": 0.846}}, RiskContext())
-    assert result["factors"]["intensity"] == 2
-    assert "0.85" in result["reasons"][0]["reason"]
+    assert result.factors["intensity"] == 2
+    assert "0.85" in result.reasons[0].reason
 
 
 @pytest.mark.parametrize(("duration_s", "points"), [(1799.0, 0), (1800.0, 2), (600.0, 0)])
@@ -62,8 +63,8 @@ def test_it_prefers_power_intensity_over_heart_rate_intensity() -> None:
 def test_it_falls_back_to_heart_rate_intensity_without_power() -> None:
     session = {"duration_s": 3600.0, "power": {"if": None}, "load": {"hr_intensity": 0.90}}
     result = score_risk(session, RiskContext())
-    assert result["factors"]["intensity"] == 2
-    assert "from heart rate" in result["reasons"][0]["reason"]
+    assert result.factors["intensity"] == 2
+    assert "from heart rate" in result.reasons[0].reason
 
 
 def test_it_scores_no_intensity_when_neither_power_nor_heart_rate_is_known() -> None:
@@ -84,7 +85,7 @@ def test_it_scores_duration_one_from_two_hours_and_two_from_four_hours(
 
 
 def test_it_shows_a_duration_just_under_four_hours_as_three_hours_fifty_nine() -> None:
-    reason = score_risk({"duration_s": 14399.0}, RiskContext())["reasons"][0]["reason"]
+    reason = score_risk({"duration_s": 14399.0}, RiskContext()).reasons[0].reason
     assert "3 h 59 min (2 h or more) (+1)" in reason
 
 
@@ -158,8 +159,8 @@ def test_it_scores_the_fluid_point_from_a_weigh_in_even_without_a_logged_intake(
 def test_it_counts_moving_time_not_elapsed_time_for_duration_points() -> None:
     # Five hours on the clock, of which 1 h 50 min moving (a long café stop): no duration point.
     assert factor({"duration_s": 18000.0, "moving_time_s": 6600.0}, "duration") == 0
-    reason = score_risk({"duration_s": 20000.0, "moving_time_s": 14500.0}, RiskContext())["reasons"][0]
-    assert "4 h 01 min moving (4 h or more) (+2)" in reason["reason"]
+    reason = score_risk({"duration_s": 20000.0, "moving_time_s": 14500.0}, RiskContext()).reasons[0]
+    assert "4 h 01 min moving (4 h or more) (+2)" in reason.reason
 
 
 def test_it_scores_no_intensity_from_power_when_the_ftp_looks_stale() -> None:
@@ -168,7 +169,7 @@ def test_it_scores_no_intensity_from_power_when_the_ftp_looks_stale() -> None:
     assert factor(session, "intensity") == 0
     with_hr = {**session, "load": {"hr_intensity": 0.8}}
     assert factor(with_hr, "intensity") == 1  # heart rate is still a fair measure of effort
-    assert "from heart rate" in score_risk(with_hr, RiskContext())["reasons"][0]["reason"]
+    assert "from heart rate" in score_risk(with_hr, RiskContext()).reasons[0].reason
 
 
 # ---------------------------------------------------------------- sodium
@@ -221,20 +222,19 @@ def test_it_maps_scores_to_tiers_low_moderate_high(score: int, tier: str) -> Non
     }
     session, history = recipes[score]
     result = score_risk(session, RiskContext(cramp_history=history))
-    assert (result["score"], result["tier"]) == (score, tier)
+    assert (result.score, result.tier) == (score, tier)
 
 
 def test_it_returns_integer_points_for_every_factor_and_a_reason_for_each_one_that_scored() -> None:
     session = {"duration_s": 15000.0, "power": {"if": 0.9}, "fluid": {"intake_l": 0.5, "body_mass_pct": 2.5}}
     result = score_risk(session, RiskContext(cramp_history="recent", sodium_24h_mg=5200.0))
-    assert set(result) == {"score", "tier", "factors", "reasons"}
-    assert list(result["factors"]) == list(FACTORS)
-    assert all(type(v) is int for v in result["factors"].values())
-    scored = [name for name in FACTORS if result["factors"][name]]
-    assert [r["factor"] for r in result["reasons"]] == scored
-    for r in result["reasons"]:
-        assert r["points"] == result["factors"][r["factor"]]
-        assert f"(+{r['points']})" in r["reason"]
+    assert list(result.factors) == list(FACTORS)
+    assert all(type(v) is int for v in result.factors.values())
+    scored = [name for name in FACTORS if result.factors[name]]
+    assert [r.factor for r in result.reasons] == scored
+    for r in result.reasons:
+        assert r.points == result.factors[r.factor]
+        assert f"(+{r.points})" in r.reason
 
 
 def test_it_words_reasons_as_risk_factors_never_as_a_diagnosis_or_prediction() -> None:
@@ -247,19 +247,19 @@ def test_it_words_reasons_as_risk_factors_never_as_a_diagnosis_or_prediction() -
     ctx = RiskContext(
         cramp_history="recent", previous_28d=[(3600.0, 50.0)], measured_sweat_sodium_mmol_l=70.0
     )
-    text = " ".join(r["reason"] for r in score_risk(session, ctx)["reasons"]).lower()
+    text = " ".join(r.reason for r in score_risk(session, ctx).reasons).lower()
     for forbidden in ("diagnos", "you will cramp", "you are going to", "predicts that", "certain"):
         assert forbidden not in text
 
 
 def test_it_explains_a_recent_cramp_as_the_strongest_known_predictor() -> None:
     result = score_risk(NO_RISK, RiskContext(cramp_history="recent"))
-    assert result["reasons"] == [
-        {
-            "factor": "history",
-            "points": 3,
-            "reason": "You cramped in a recent race or hard session (+3): the strongest known predictor.",
-        }
+    assert result.reasons == [
+        RiskReason(
+            factor="history",
+            points=3,
+            reason="You cramped in a recent race or hard session (+3): the strongest known predictor.",
+        )
     ]
 
 
@@ -276,10 +276,10 @@ def test_it_rates_a_hard_long_race_by_an_athlete_who_cramped_recently_as_high() 
     }
     ctx = RiskContext(cramp_history="recent", previous_28d=[(17000.0, 350.0)])
     result = score_risk(session, ctx)
-    assert result["factors"] == {
+    assert result.factors == {
         "history": 3, "intensity": 2, "duration": 2, "novelty": 0, "fluid": 1, "sodium": 2,
     }  # fmt: skip
-    assert (result["score"], result["tier"]) == (10, "high")
+    assert (result.score, result.tier) == (10, "high")
 
 
 def test_it_rates_a_hot_easy_five_hour_ride_without_history_as_high_only_through_a_stack_of_three() -> None:
@@ -290,16 +290,16 @@ def test_it_rates_a_hot_easy_five_hour_ride_without_history_as_high_only_through
         "sodium": {"mg": 5400.0},
     }
     result = score_risk(session, RiskContext())
-    assert result["factors"] == {
+    assert result.factors == {
         "history": 0, "intensity": 0, "duration": 2, "novelty": 0, "fluid": 1, "sodium": 2,
     }  # fmt: skip
-    assert (result["score"], result["tier"]) == (5, "high")
+    assert (result.score, result.tier) == (5, "high")
 
 
 def test_it_rates_a_short_easy_run_by_a_salty_sweater_as_low() -> None:
     session = {"duration_s": 2400.0, "load": {"hr_intensity": 0.65}, "sodium": {"mg": 800.0}}
     result = score_risk(session, RiskContext(measured_sweat_sodium_mmol_l=72.0))
-    assert (result["score"], result["tier"]) == (1, "low")
+    assert (result.score, result.tier) == (1, "low")
 
 
 # ---------------------------------------------------------------- properties over every combination
@@ -340,30 +340,30 @@ def test_every_combination_scores_the_sum_of_its_factor_points_and_the_right_tie
     for levels in ALL_CASES:
         result = score_risk(*_case(levels))
         expected = {name: POINTS[name][level] for name, level in levels.items()}
-        assert result["factors"] == expected, levels
-        assert result["score"] == sum(expected.values()) <= MAX_SCORE
-        assert (result["tier"] == "high") == (result["score"] >= 5)
+        assert result.factors == expected, levels
+        assert result.score == sum(expected.values()) <= MAX_SCORE
+        assert (result.tier == "high") == (result.score >= 5)
 
 
 def test_no_single_factor_on_its_own_ever_triggers_high() -> None:
     for levels in ALL_CASES:
         result = score_risk(*_case(levels))
-        if sum(1 for v in result["factors"].values() if v) <= 1:
-            assert result["tier"] != "high", result["factors"]
+        if sum(1 for v in result.factors.values() if v) <= 1:
+            assert result.tier != "high", result.factors
 
 
 def test_the_weak_evidence_factors_together_never_trigger_high() -> None:
     for levels in ALL_CASES:
         result = score_risk(*_case(levels))
-        if not any(result["factors"][name] for name in FACTORS if name not in WEAK):
-            assert result["tier"] != "high", result["factors"]
+        if not any(result.factors[name] for name in FACTORS if name not in WEAK):
+            assert result.tier != "high", result.factors
 
 
 def test_without_a_cramp_history_high_needs_at_least_three_risk_factors() -> None:
     for levels in ALL_CASES:
         result = score_risk(*_case(levels))
-        if result["factors"]["history"] == 0 and result["tier"] == "high":
-            assert sum(1 for v in result["factors"].values() if v) >= 3, result["factors"]
+        if result.factors["history"] == 0 and result.tier == "high":
+            assert sum(1 for v in result.factors.values() if v) >= 3, result.factors
 
 
 # ---------------------------------------------------------------- alert policy
