@@ -64,6 +64,83 @@ def sender_from_settings(settings: Settings) -> SmtpSender | FileOutboxSender:
     return SmtpSender(smtp) if smtp is not None else FileOutboxSender(settings.effective_outbox_dir)
 
 
+def _due_rows(s: Any, *, now: datetime, limit: int) -> Sequence[Any]:
+    """Pending rows that are due, and `sending` rows whose relay died (lock expired), oldest first."""
+    due = or_(
+        and_(_T.c.status == OutboxStatus.PENDING, _T.c.next_attempt_at <= now),
+        and_(
+            _T.c.status == OutboxStatus.SENDING,
+            or_(_T.c.locked_until.is_(None), _T.c.locked_until < now),
+        ),
+    )
+    columns = (_T.c.id, _T.c.status, _T.c.attempts, _T.c.dedup_key, _T.c.recipient, _T.c.payload)
+    stmt = (
+        select(*columns, _T.c.kind, _T.c.user_id)
+        .where(due)
+        .order_by(_T.c.next_attempt_at, _T.c.id)
+        .limit(limit)
+    )
+    if is_postgres(s):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return s.execute(stmt).all()
+
+
+def _out_of_attempts(s: Any, still: Any, stats: RelayStats, row: Any) -> None:
+    """A row whose last attempt never finished (its relay died) and that has no attempt left: failed."""
+    reclaimed = row.status == OutboxStatus.SENDING
+    done = s.execute(
+        update(_T)
+        .where(still)
+        .values(
+            status=OutboxStatus.FAILED,
+            locked_until=None,
+            last_error=f"gave up after {row.attempts} attempts; the last one did not finish",
+        )
+    )
+    if cast(CursorResult[Any], done).rowcount == 1:
+        stats.failed += 1
+        stats.reclaimed += int(reclaimed)
+        log.error(
+            "alerts.relay.gave_up outbox_id=%s attempts=%d possible_duplicate=%s",
+            row.id, row.attempts, str(reclaimed).lower(),
+        )  # fmt: skip
+
+
+def _take(
+    s: Any, still: Any, row: Any, *, message_id: str, now: datetime, lock_s: float, stats: RelayStats
+) -> Claim | None:
+    """Compare-and-set the row to `sending` under our lock; None when another relay won it first."""
+    won = s.execute(
+        update(_T)
+        .where(still)
+        .values(
+            status=OutboxStatus.SENDING,
+            locked_until=now + timedelta(seconds=lock_s),
+            attempts=row.attempts + 1,
+            message_id=message_id,
+        )
+    )
+    if cast(CursorResult[Any], won).rowcount != 1:
+        return None  # another relay claimed it between our select and update (SQLite only)
+    if row.status == OutboxStatus.SENDING:
+        stats.reclaimed += 1
+        log.warning(
+            "alerts.relay.reclaimed possible_duplicate=true outbox_id=%s dedup_key=%s message_id=%s "
+            "attempts=%d",
+            row.id, row.dedup_key, message_id, row.attempts,
+        )  # fmt: skip
+    return Claim(
+        id=row.id,
+        dedup_key=row.dedup_key,
+        recipient=row.recipient,
+        payload=dict(row.payload),
+        attempts=row.attempts + 1,
+        message_id=message_id,
+        kind=row.kind,
+        user_id=row.user_id,
+    )
+
+
 def _claim(
     engine: Engine | None, *, now: datetime, limit: int, lock_s: float, max_attempts: int,
     channels: dict[str, Channel], stats: RelayStats,
@@ -71,79 +148,17 @@ def _claim(
     claims: list[Claim] = []
     with unit_of_work(engine) as uow:
         s = uow.session
-        due = or_(
-            and_(_T.c.status == OutboxStatus.PENDING, _T.c.next_attempt_at <= now),
-            and_(
-                _T.c.status == OutboxStatus.SENDING,
-                or_(_T.c.locked_until.is_(None), _T.c.locked_until < now),
-            ),
-        )
-        columns = (_T.c.id, _T.c.status, _T.c.attempts, _T.c.dedup_key, _T.c.recipient, _T.c.payload)
-        stmt = (
-            select(*columns, _T.c.kind, _T.c.user_id)
-            .where(due)
-            .order_by(_T.c.next_attempt_at, _T.c.id)
-            .limit(limit)
-        )
-        if is_postgres(s):
-            stmt = stmt.with_for_update(skip_locked=True)
-        for row in s.execute(stmt).all():
-            reclaimed = row.status == OutboxStatus.SENDING
+        for row in _due_rows(s, now=now, limit=limit):
             still = and_(_T.c.id == row.id, _T.c.status == row.status, _T.c.attempts == row.attempts)
             channel = channels.get(row.kind)
             if channel is None:
                 _give_up(s, still, stats, row, f"no channel delivers outbox rows of kind {row.kind!r}")
-                continue
-            message_id = channel.message_id(row.dedup_key)
-            if row.attempts >= max_attempts:
-                done = s.execute(
-                    update(_T)
-                    .where(still)
-                    .values(
-                        status=OutboxStatus.FAILED,
-                        locked_until=None,
-                        last_error=f"gave up after {row.attempts} attempts; the last one did not finish",
-                    )
-                )
-                if cast(CursorResult[Any], done).rowcount == 1:
-                    stats.failed += 1
-                    stats.reclaimed += int(reclaimed)
-                    log.error(
-                        "alerts.relay.gave_up outbox_id=%s attempts=%d possible_duplicate=%s",
-                        row.id, row.attempts, str(reclaimed).lower(),
-                    )  # fmt: skip
-                continue
-            won = s.execute(
-                update(_T)
-                .where(still)
-                .values(
-                    status=OutboxStatus.SENDING,
-                    locked_until=now + timedelta(seconds=lock_s),
-                    attempts=row.attempts + 1,
-                    message_id=message_id,
-                )
-            )
-            if cast(CursorResult[Any], won).rowcount != 1:
-                continue  # another relay claimed it between our select and update (SQLite only)
-            if reclaimed:
-                stats.reclaimed += 1
-                log.warning(
-                    "alerts.relay.reclaimed possible_duplicate=true outbox_id=%s dedup_key=%s message_id=%s "
-                    "attempts=%d",
-                    row.id, row.dedup_key, message_id, row.attempts,
-                )  # fmt: skip
-            claims.append(
-                Claim(
-                    id=row.id,
-                    dedup_key=row.dedup_key,
-                    recipient=row.recipient,
-                    payload=dict(row.payload),
-                    attempts=row.attempts + 1,
-                    message_id=message_id,
-                    kind=row.kind,
-                    user_id=row.user_id,
-                )
-            )
+            elif row.attempts >= max_attempts:
+                _out_of_attempts(s, still, stats, row)
+            else:
+                message_id = channel.message_id(row.dedup_key)
+                claim = _take(s, still, row, message_id=message_id, now=now, lock_s=lock_s, stats=stats)
+                claims += [claim] if claim is not None else []
         # Each channel fills in what it reads at claim time (a webhook: the user's URL and secret as now).
         claims = [c for kind, group in _by_kind(claims).items() for c in channels[kind].prepare(s, group)]
     stats.claimed = len(claims)
