@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -178,6 +179,55 @@ def _repeat_from_headers(upload_id: uuid.UUID, settings: Settings, storage_key: 
     return Outcome(UploadStatus.DUPLICATE)
 
 
+def _store_activity(
+    db: Session, upload: Upload, profile: Profile | None, activity: Activity, *, fingerprint: dict[str, Any],
+    weather: WeatherLookup | None,
+) -> WorkoutSession:  # fmt: skip
+    """Analyse one activity and store it (a re-run of the same upload updates its leg in place)."""
+    existing = db.query(WorkoutSession).filter_by(upload_id=upload.id, leg_index=activity.leg_index).first()
+    result = analyze_stored(
+        db, activity, profile=profile, user_id=upload.user_id, stored=existing, weather=weather
+    )
+    return repo.upsert_session(
+        db,
+        upload=upload,
+        leg_index=activity.leg_index,
+        sport=activity.sport,
+        sub_sport=activity.sub_sport,
+        indoor=result.indoor,
+        start_time=activity.start_time,
+        duration_s=result.duration_s,
+        distance_m=result.distance_m,
+        device_key=fingerprint["device_key"],
+        metrics={**result.to_json(), "fingerprint": fingerprint},
+        algorithm_version=result.algorithm_version or ALGORITHM_VERSION,
+    )
+
+
+def _finish_stored(
+    db: Session, upload_id: uuid.UUID, parsed: ParseResult, *, repeats: list[uuid.UUID], queued: int
+) -> Outcome:
+    """Done, or a duplicate when every activity was already there (not analysed nor alerted twice)."""
+    warnings = _all_warnings(parsed)
+    if repeats and len(repeats) == len(parsed.activities):
+        # ?force=true on the upload analyses it anyway.
+        repo.finish_upload(
+            db,
+            upload_id=upload_id,
+            status=UploadStatus.DUPLICATE,
+            error=DUPLICATE_REASON,
+            warnings=warnings,
+            duplicate_of=repeats[0],
+        )
+        return Outcome(UploadStatus.DUPLICATE)
+    if repeats:
+        warnings.append(
+            f"{len(repeats)} activities in this file were already in your sessions and were skipped"
+        )
+    repo.finish_upload(db, upload_id=upload_id, status=UploadStatus.DONE, warnings=warnings)
+    return Outcome(UploadStatus.DONE, alerts_queued=queued)
+
+
 def _store_sessions(
     upload_id: uuid.UUID, parsed: ParseResult, *, force: bool, weather: dict[int, WeatherLookup] | None = None
 ) -> Outcome:
@@ -195,52 +245,13 @@ def _store_sessions(
             if original is not None:
                 repeats.append(original)
                 continue
-            existing = (
-                db.query(WorkoutSession).filter_by(upload_id=upload.id, leg_index=activity.leg_index).first()
-            )
-            result = analyze_stored(
-                db,
-                activity,
-                profile=profile,
-                user_id=upload.user_id,
-                stored=existing,
-                weather=(weather or {}).get(activity.leg_index),
-            )
-            ws = repo.upsert_session(
-                db,
-                upload=upload,
-                leg_index=activity.leg_index,
-                sport=activity.sport,
-                sub_sport=activity.sub_sport,
-                indoor=result.indoor,
-                start_time=activity.start_time,
-                duration_s=result.duration_s,
-                distance_m=result.distance_m,
-                device_key=fingerprint["device_key"],
-                metrics={**result.to_json(), "fingerprint": fingerprint},
-                algorithm_version=result.algorithm_version or ALGORITHM_VERSION,
-            )
+            lookup = (weather or {}).get(activity.leg_index)
+            ws = _store_activity(db, upload, profile, activity, fingerprint=fingerprint, weather=lookup)
             stored.append(ws)
         # After every leg is stored: the legs of one file are one event, scored and alerted once (§10.8).
         queued = handover.assess_and_queue(db, user=user, profile=profile, sessions=stored)
-        warnings = _all_warnings(parsed)
-        if repeats and len(repeats) == len(parsed.activities):
-            # Not analysed and not alerted twice; ?force=true on the upload analyses it anyway.
-            repo.finish_upload(
-                db,
-                upload_id=upload_id,
-                status=UploadStatus.DUPLICATE,
-                error=DUPLICATE_REASON,
-                warnings=warnings,
-                duplicate_of=repeats[0],
-            )
-            return Outcome(UploadStatus.DUPLICATE)
-        if repeats:
-            warnings.append(
-                f"{len(repeats)} activities in this file were already in your sessions and were skipped"
-            )
-        repo.finish_upload(db, upload_id=upload_id, status=UploadStatus.DONE, warnings=warnings)
-    return Outcome(UploadStatus.DONE, alerts_queued=queued)
+        outcome = _finish_stored(db, upload_id, parsed, repeats=repeats, queued=queued)
+    return outcome
 
 
 def recompute_session(session_id: uuid.UUID, *, settings: Settings) -> str:
