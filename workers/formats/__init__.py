@@ -324,18 +324,8 @@ class TrackBuilder:
     def __len__(self) -> int:
         return len(self.ts)
 
-    def build(
-        self,
-        *,
-        what: str,
-        sport: str | None,
-        sub_sport: str | None,
-        device: dict[str, Any],
-        summary: dict[str, Any],
-        decoder: str,
-        warnings: list[str],
-    ) -> Activity:
-        warnings = list(warnings)
+    def _timed(self, warnings: list[str], what: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Times, segments and columns of the points with a plausible time; warnings say what was left out."""
         ts = np.asarray(self.ts, dtype=np.float64)
         seg = np.asarray(self.segment, dtype=np.int64)
         cols = {k: np.asarray(v, dtype=np.float64) for k, v in self.values.items()}
@@ -352,44 +342,26 @@ class TrackBuilder:
             warnings.append(f"{self.untimed:,} track points without a time were ignored")
         if self.naive_times:
             warnings.append(f"the {what} file's times carry no time zone; they were read as UTC")
-        for name, (low, high) in RANGES.items():
-            if name in cols:
-                column = cols[name]
-                column[(column < low) | (column > high)] = np.nan
-        lat, lon = cols.pop("lat"), cols.pop("lon")
-        bad_position = (np.abs(lat) > 90) | (np.abs(lon) > 180)
-        lat[bad_position] = np.nan
-        lon[bad_position] = np.nan
+        return ts, seg, cols
+
+    def build(
+        self,
+        *,
+        what: str,
+        sport: str | None,
+        sub_sport: str | None,
+        device: dict[str, Any],
+        summary: dict[str, Any],
+        decoder: str,
+        warnings: list[str],
+    ) -> Activity:
+        warnings = list(warnings)
+        ts, seg, cols = self._timed(warnings, what)
+        _blank_out_of_range(cols)
+        lat, lon = _positions(cols)
         has_position = ~(np.isnan(lat) | np.isnan(lon))
-
         t = ts - ts[0]
-        derived: list[str] = []
-        distance = cols["distance"]
-        if np.all(np.isnan(distance)) and np.count_nonzero(has_position) >= 2:
-            distance = path_distance(lat, lon, seg)
-            derived.append("distance")
-        speed = cols["speed"]
-        if np.all(np.isnan(speed)) and not np.all(np.isnan(distance)):
-            speed = step_speed(t, distance, seg)
-            derived.append("speed")
-        channels: dict[str, np.ndarray | None] = dict.fromkeys(CHANNELS)
-        for name, column in (
-            ("heart_rate", cols["heart_rate"]),
-            ("power", cols["power"]),
-            ("speed", speed),
-            ("altitude", cols["altitude"]),
-            ("temperature", cols["temperature"]),
-            ("cadence", cols["cadence"]),
-            ("distance", distance),
-        ):
-            channels[name] = None if np.all(np.isnan(column)) else column
-
-        if sub_sport in INDOOR_SUB_SPORTS:
-            indoor: bool | None = True
-        elif has_position.any():
-            indoor = False
-        else:
-            indoor = None
+        channels, derived = _channels(t, seg, cols, lat, lon, has_position)
         summary = dict(summary)
         if has_position.any():  # the first GPS fix: weather and sun position (science.md §3.4, §10.2)
             first = int(np.argmax(has_position))
@@ -401,7 +373,7 @@ class TrackBuilder:
             start_time=datetime.fromtimestamp(float(ts[0]), tz=UTC),
             sport=sport,
             sub_sport=sub_sport,
-            indoor=indoor,
+            indoor=_indoor(sub_sport, has_position),
             device=device,
             channels=channels,
             summary=summary,
@@ -411,6 +383,58 @@ class TrackBuilder:
             warnings=warnings,
             decoder=decoder,
         )
+
+
+def _blank_out_of_range(cols: dict[str, np.ndarray]) -> None:
+    """A value outside its physical range (RANGES) is a glitch, read as missing."""
+    for name, (low, high) in RANGES.items():
+        if name in cols:
+            column = cols[name]
+            column[(column < low) | (column > high)] = np.nan
+
+
+def _positions(cols: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude taken out of the columns; an impossible position is missing in both."""
+    lat, lon = cols.pop("lat"), cols.pop("lon")
+    bad_position = (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    lat[bad_position] = np.nan
+    lon[bad_position] = np.nan
+    return lat, lon
+
+
+def _channels(
+    t: np.ndarray, seg: np.ndarray, cols: dict[str, np.ndarray], lat: np.ndarray, lon: np.ndarray,
+    has_position: np.ndarray,
+) -> tuple[dict[str, np.ndarray | None], list[str]]:  # fmt: skip
+    """The activity's channels (None when empty), with distance and speed derived from GPS when absent."""
+    derived: list[str] = []
+    distance = cols["distance"]
+    if np.all(np.isnan(distance)) and np.count_nonzero(has_position) >= 2:
+        distance = path_distance(lat, lon, seg)
+        derived.append("distance")
+    speed = cols["speed"]
+    if np.all(np.isnan(speed)) and not np.all(np.isnan(distance)):
+        speed = step_speed(t, distance, seg)
+        derived.append("speed")
+    channels: dict[str, np.ndarray | None] = dict.fromkeys(CHANNELS)
+    for name, column in (
+        ("heart_rate", cols["heart_rate"]),
+        ("power", cols["power"]),
+        ("speed", speed),
+        ("altitude", cols["altitude"]),
+        ("temperature", cols["temperature"]),
+        ("cadence", cols["cadence"]),
+        ("distance", distance),
+    ):
+        channels[name] = None if np.all(np.isnan(column)) else column
+    return channels, derived
+
+
+def _indoor(sub_sport: str | None, has_position: np.ndarray) -> bool | None:
+    """Indoor by its sub-sport, outdoor with a GPS fix, else unknown."""
+    if sub_sport in INDOOR_SUB_SPORTS:
+        return True
+    return False if has_position.any() else None
 
 
 def path_distance(lat: np.ndarray, lon: np.ndarray, seg: np.ndarray) -> np.ndarray:
