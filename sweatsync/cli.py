@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -382,95 +383,136 @@ def cmd_api(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Arg:
+    """One `add_argument` call."""
+
+    flags: tuple[str, ...]
+    options: dict[str, Any]
+
+
+def arg(*flags: str, **options: Any) -> Arg:
+    return Arg(flags, options)
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """Arguments of which at most one may be given (a mutually exclusive group)."""
+
+    args: tuple[Arg, ...]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    func: Callable[[argparse.Namespace], int]
+    args: tuple[Arg | OneOf, ...] = ()
+
+
+HOST_PORT = (arg("--host", default="127.0.0.1"), arg("--port", type=int, default=8000))
+NAME = arg("--name", help="display name used in emails")
+
+USER_COMMANDS = (
+    Command("create", "create a user and print its API token", cmd_user_create, (
+        arg("email"),
+        NAME,
+        arg("--password-stdin", action="store_true", help="read a web password from standard input"),
+    )),
+    Command("invite", "create a user and email them a link to choose a password", cmd_user_invite, (
+        arg("email"),
+        NAME,
+    )),
+    Command("token", "print a new API token for an existing user", cmd_user_token, (
+        arg("email"),
+        arg("--name", default="created by sweatsync user token", help="what the token is for"),
+        arg("--expires-days", type=int, metavar="DAYS", help="expire after DAYS (default never)"),
+    )),
+)  # fmt: skip
+
+ANALYZE_ARGS = (
+    arg("file"),
+    arg("--weight", type=float, metavar="KG"),
+    arg("--height", type=float, metavar="M"),
+    arg("--sex", choices=["m", "f"]),
+    arg("--age", type=int, metavar="Y"),
+    arg("--hr-max", type=int, metavar="BPM"),
+    arg("--hr-rest", type=int, metavar="BPM"),
+    arg("--lthr", type=int, metavar="BPM"),
+    arg("--ftp", type=int, metavar="W", help="cycling FTP"),
+    arg("--running-ftp", type=int, metavar="W", help="running FTP or critical power"),
+    arg("--temp", type=float, metavar="C", help="air temperature"),
+    arg("--humidity", type=float, metavar="PCT", help="relative humidity"),
+    OneOf((
+        arg("--indoor", dest="indoor", action="store_true", default=None),
+        arg("--outdoor", dest="indoor", action="store_false"),
+    )),
+    arg("--sweat-sodium", type=float, metavar="MMOL_L", help="measured sweat sodium"),
+    arg("--fluid-intake", type=float, metavar="L", help="fluid drunk during the session"),
+    arg("--cramp-history", choices=["none", "ever", "recent"], default="none"),
+    arg("--clothing", type=float, metavar="CLO", help="clothing insulation (0.3 = shorts and T-shirt)"),
+    arg(
+        "--weather",
+        action="store_true",
+        help="look up the observed weather along the GPS track (needs SWEATSYNC_WEATHER_ENABLED=true)",
+    ),
+    arg("--json", action="store_true", help="print the session JSON, as GET /v1/sessions/{id}"),
+)  # fmt: skip
+
+# Before "user": the commands in the order `sweatsync --help` lists them; after it, the rest.
+COMMANDS_BEFORE_USER = (
+    Command("up", "run the whole service on this machine (API, worker, broker)", cmd_up, (
+        *HOST_PORT,
+        arg("--concurrency", type=int, default=2),
+    )),
+    Command("migrate", "create or upgrade the database schema", cmd_migrate),
+)  # fmt: skip
+
+COMMANDS_AFTER_USER = (
+    Command("demo", "write a sample ride file (synthesized) to try the service with", cmd_demo, (
+        arg("--out", metavar="FILE", help="where to write it (default ./sweatsync-demo-ride.gpx)"),
+    )),
+    Command("outbox", "list emails written to the local outbox folder", cmd_outbox, (
+        arg("--limit", type=int, default=20),
+    )),
+    Command("analyze", "analyse a FIT, TCX or GPX file here, without any server", cmd_analyze, ANALYZE_ARGS),
+    Command("recompute", "re-run the current models on stored sessions (no second alert)", cmd_recompute, (
+        arg("--user", metavar="EMAIL"),
+        arg("--since", type=date.fromisoformat, metavar="DATE"),
+    )),
+    Command("reprocess", "try failed uploads again (after a fix); raw files are always kept", cmd_reprocess, (
+        arg("--user", metavar="EMAIL"),
+    )),
+    Command("worker", "run a Celery worker (production)", cmd_worker, (
+        arg("--concurrency", type=int, default=2),
+        arg("--beat", action="store_true", help="also run the periodic sweeper and outbox relay"),
+    )),
+    Command("api", "run the HTTP API only (production)", cmd_api, HOST_PORT),
+)  # fmt: skip
+
+
+def _add_commands(sub: Any, commands: Sequence[Command]) -> None:
+    for command in commands:
+        parser = sub.add_parser(command.name, help=command.help)
+        for item in command.args:
+            if isinstance(item, OneOf):
+                group = parser.add_mutually_exclusive_group()
+                for one in item.args:
+                    group.add_argument(*one.flags, **one.options)
+            else:
+                parser.add_argument(*item.flags, **item.options)
+        parser.set_defaults(func=command.func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sweatsync", description="Workout files in, hydration and cramp-risk advice out."
     )
     sub = p.add_subparsers(dest="command", required=True)
-
-    up = sub.add_parser("up", help="run the whole service on this machine (API, worker, broker)")
-    up.add_argument("--host", default="127.0.0.1")
-    up.add_argument("--port", type=int, default=8000)
-    up.add_argument("--concurrency", type=int, default=2)
-    up.set_defaults(func=cmd_up)
-
-    sub.add_parser("migrate", help="create or upgrade the database schema").set_defaults(func=cmd_migrate)
-
+    _add_commands(sub, COMMANDS_BEFORE_USER)
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
-    create = user.add_parser("create", help="create a user and print its API token")
-    create.add_argument("email")
-    create.add_argument("--name", help="display name used in emails")
-    create.add_argument(
-        "--password-stdin", action="store_true", help="read a web password from standard input"
-    )
-    create.set_defaults(func=cmd_user_create)
-    invite = user.add_parser("invite", help="create a user and email them a link to choose a password")
-    invite.add_argument("email")
-    invite.add_argument("--name", help="display name used in emails")
-    invite.set_defaults(func=cmd_user_invite)
-    tok = user.add_parser("token", help="print a new API token for an existing user")
-    tok.add_argument("email")
-    tok.add_argument("--name", default="created by sweatsync user token", help="what the token is for")
-    tok.add_argument("--expires-days", type=int, metavar="DAYS", help="expire after DAYS (default never)")
-    tok.set_defaults(func=cmd_user_token)
-
-    demo = sub.add_parser("demo", help="write a sample ride file (synthesized) to try the service with")
-    demo.add_argument("--out", metavar="FILE", help="where to write it (default ./sweatsync-demo-ride.gpx)")
-    demo.set_defaults(func=cmd_demo)
-
-    outbox = sub.add_parser("outbox", help="list emails written to the local outbox folder")
-    outbox.add_argument("--limit", type=int, default=20)
-    outbox.set_defaults(func=cmd_outbox)
-
-    a = sub.add_parser("analyze", help="analyse a FIT, TCX or GPX file here, without any server")
-    a.add_argument("file")
-    a.add_argument("--weight", type=float, metavar="KG")
-    a.add_argument("--height", type=float, metavar="M")
-    a.add_argument("--sex", choices=["m", "f"])
-    a.add_argument("--age", type=int, metavar="Y")
-    a.add_argument("--hr-max", type=int, metavar="BPM")
-    a.add_argument("--hr-rest", type=int, metavar="BPM")
-    a.add_argument("--lthr", type=int, metavar="BPM")
-    a.add_argument("--ftp", type=int, metavar="W", help="cycling FTP")
-    a.add_argument("--running-ftp", type=int, metavar="W", help="running FTP or critical power")
-    a.add_argument("--temp", type=float, metavar="C", help="air temperature")
-    a.add_argument("--humidity", type=float, metavar="PCT", help="relative humidity")
-    place = a.add_mutually_exclusive_group()
-    place.add_argument("--indoor", dest="indoor", action="store_true", default=None)
-    place.add_argument("--outdoor", dest="indoor", action="store_false")
-    a.add_argument("--sweat-sodium", type=float, metavar="MMOL_L", help="measured sweat sodium")
-    a.add_argument("--fluid-intake", type=float, metavar="L", help="fluid drunk during the session")
-    a.add_argument("--cramp-history", choices=["none", "ever", "recent"], default="none")
-    a.add_argument(
-        "--clothing", type=float, metavar="CLO", help="clothing insulation (0.3 = shorts and T-shirt)"
-    )
-    a.add_argument(
-        "--weather",
-        action="store_true",
-        help="look up the observed weather along the GPS track (needs SWEATSYNC_WEATHER_ENABLED=true)",
-    )
-    a.add_argument("--json", action="store_true", help="print the session JSON, as GET /v1/sessions/{id}")
-    a.set_defaults(func=cmd_analyze)
-
-    r = sub.add_parser("recompute", help="re-run the current models on stored sessions (no second alert)")
-    r.add_argument("--user", metavar="EMAIL")
-    r.add_argument("--since", type=date.fromisoformat, metavar="DATE")
-    r.set_defaults(func=cmd_recompute)
-
-    rp = sub.add_parser("reprocess", help="try failed uploads again (after a fix); raw files are always kept")
-    rp.add_argument("--user", metavar="EMAIL")
-    rp.set_defaults(func=cmd_reprocess)
-
-    w = sub.add_parser("worker", help="run a Celery worker (production)")
-    w.add_argument("--concurrency", type=int, default=2)
-    w.add_argument("--beat", action="store_true", help="also run the periodic sweeper and outbox relay")
-    w.set_defaults(func=cmd_worker)
-
-    api = sub.add_parser("api", help="run the HTTP API only (production)")
-    api.add_argument("--host", default="127.0.0.1")
-    api.add_argument("--port", type=int, default=8000)
-    api.set_defaults(func=cmd_api)
-
+    _add_commands(user, USER_COMMANDS)
+    _add_commands(sub, COMMANDS_AFTER_USER)
     # Imported here so commands that don't talk to a server don't pay for loading httpx.
     from sweatsync import upload_cmd, watch
 
