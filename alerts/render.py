@@ -330,13 +330,39 @@ def render_cramp_alert(
     url = {name: _check_url(value, name) for name, value in links.items() if value}
     if "unsubscribe" not in url:
         raise ValueError("links['unsubscribe'] is required (List-Unsubscribe, RFC 8058)")
-    # The stored advice, word for word: the email says what the session JSON and the CLI say.
+    name = clean_text(display_name, max_len=100)
+    context = _context(
+        result, risk, recs, name=name, user_email=user_email, session_id=session_id, units=units
+    )
+    context["links"] = {"session": "", "profile": "", "preferences": "", "cramped": "", "no_cramp": "", **url}
+    env = _env()
+    subject = clean_text(env.get_template(f"{KIND}/subject.txt").render(context), max_len=250)
+    payload: dict[str, Any] = {
+        "subject": subject,
+        "text": env.get_template(f"{KIND}/body.txt").render(context),
+        "html": env.get_template(f"{KIND}/body.html").render(context),
+        "headers": {
+            "List-Unsubscribe": f"<{url['unsubscribe']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+        },
+        "to_name": name or None,
+    }
+    chart = context["chart"]
+    if chart is not None:
+        payload["chart"] = {"cid": chart["cid"], "units": units, "png_b64": chart["png_b64"]}
+    return payload
+
+
+def _context(
+    result: SessionResult, risk: Risk, recs: Recommendations, *, name: str, user_email: str, session_id: str,
+    units: str,
+) -> dict[str, Any]:  # fmt: skip
+    """What the templates lay out: every figure already formatted, with its unit."""
     day, started = _when(result)
     sport = SPORT_WORDS.get(str(result.sport or "").lower(), "session")
-    name = clean_text(display_name, max_len=100)
     duration = fmt.duration(result.duration_s) if result.duration_s is not None else ""
-    chart = _chart(result, session_id=str(session_id), sport=sport, duration=duration, units=units)
-    context = {
+    return {
         "name": name,
         "user_email": clean_text(user_email, max_len=320),
         "session_id": clean_text(str(session_id), max_len=64),
@@ -348,29 +374,10 @@ def render_cramp_alert(
         "started": started,
         "duration": duration,
         "facts": _facts(result, units),
-        "recs": recs,
+        "recs": recs,  # the stored advice, word for word: the email says what the session JSON and CLI say
         "assumptions": _assumptions(result),
         "personalise": _personalise(result),
-        "links": {"session": "", "profile": "", "preferences": "", "cramped": "", "no_cramp": "", **url},
         "max_score": MAX_SCORE,
         "units": units,
-        "chart": chart,
+        "chart": _chart(result, session_id=str(session_id), sport=sport, duration=duration, units=units),
     }
-    env = _env()
-    subject = clean_text(env.get_template(f"{KIND}/subject.txt").render(context), max_len=250)
-    text = env.get_template(f"{KIND}/body.txt").render(context)
-    html = env.get_template(f"{KIND}/body.html").render(context)
-    payload: dict[str, Any] = {
-        "subject": subject,
-        "text": text,
-        "html": html,
-        "headers": {
-            "List-Unsubscribe": f"<{url['unsubscribe']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
-        "to_name": name or None,
-    }
-    if chart is not None:
-        payload["chart"] = {"cid": chart["cid"], "units": units, "png_b64": chart["png_b64"]}
-    return payload
