@@ -18,6 +18,7 @@ from alerts.outbox import enqueue_cramp_alert, enqueue_webhook
 from alerts.risk import RiskContext, history_entry
 from core.db import is_postgres
 from core.models import AlertOutbox, CrampReport, Profile, User, WorkoutSession
+from core.result import Event, SessionResult, stored_result
 from core.settings import get_settings
 from core.signing import sign
 
@@ -63,10 +64,10 @@ def risk_context(
         for other in rows:
             if other.id in exclude:
                 continue
-            metrics = other.metrics or {}
-            previous.append(history_entry(metrics))
+            result = stored_result(other)
+            previous.append(history_entry(result))
             if other.start_time and other.start_time >= ws.start_time - timedelta(hours=24):
-                sodium_24h += float((metrics.get("sodium") or {}).get("mg") or 0.0)
+                sodium_24h += result.sodium.mg or 0.0
     return RiskContext(
         cramp_history=cramp_history(db, profile=profile, ws=ws),
         previous_28d=previous,
@@ -141,13 +142,14 @@ def _assess_event(
     anchor = legs[0]
     event = None
     if len(legs) > 1:
-        event = {
-            "key": cramp_risk_key(anchor.id),
-            "session_ids": [str(i) for i in ids],
-            "legs": len(legs),
-            "moving_time_s": combined.get("moving_time_s"),
-            "sodium_mg": (combined.get("sodium") or {}).get("mg"),
-        }
+        whole = SessionResult.model_validate(combined)
+        event = Event(
+            key=cramp_risk_key(anchor.id),
+            session_ids=[str(i) for i in ids],
+            legs=len(legs),
+            moving_time_s=whole.moving_time_s,
+            sodium_mg=whole.sodium.mg,
+        ).model_dump(mode="json")
     parts = assessment.as_json()
     for ws in legs:
         ws.metrics = {**(ws.metrics or {}), **parts, "event": event}

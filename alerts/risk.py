@@ -72,7 +72,7 @@ def _load(facts: AdviceFacts) -> float | None:
     return facts.power_tss if facts.power_tss is not None else facts.hrss
 
 
-def history_entry(session: Mapping[str, Any]) -> tuple[float | None, float | None]:
+def history_entry(session: Mapping[str, Any] | SessionResult) -> tuple[float | None, float | None]:
     """One `RiskContext.previous_28d` entry for a stored session JSON (moving time, like the score)."""
     return advice_facts(session).scored_duration_s, session_load(session)
 

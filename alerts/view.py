@@ -104,17 +104,21 @@ def advice_facts(session: Mapping[str, Any] | SessionResult) -> AdviceFacts:
     fluid, sodium = _part(session, "fluid", Fluid), _part(session, "sodium", Sodium)
     ambient, quality = _part(session, "ambient", Ambient), _part(session, "data_quality", DataQuality)
     power, load = _part(session, "power", Power), _part(session, "load", Load)
-    top = session.to_json() if isinstance(session, SessionResult) else session
+    if isinstance(session, SessionResult):
+        raw_duration, raw_moving, partial = session.duration_s, session.moving_time_s, session.partial
+    else:  # a stored JSON: its top-level figures read as numbers or unknown
+        raw_duration, raw_moving = session.get("duration_s"), session.get("moving_time_s")
+        partial = session.get("partial") is True
     reasons = list(quality.reasons)
-    duration = num(top.get("duration_s"))
+    duration = num(raw_duration)
     implausible = quality.implausible
     if duration is not None and duration > MAX_PLAUSIBLE_S and not implausible:
         # science.md §10.6, checked here too: a 27-h recording once asked for 16.9 L.
         implausible, reasons = True, [*reasons, "the recording lasts more than 24 hours"]
     return AdviceFacts(
         duration_s=duration,
-        moving_time_s=num(top.get("moving_time_s")),
-        partial=top.get("partial") is True,
+        moving_time_s=num(raw_moving),
+        partial=partial,
         sweat_l=num(fluid.sweat_l),
         sweat_low=num(fluid.sweat_l_low),
         sweat_high=num(fluid.sweat_l_high),

@@ -14,6 +14,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.models import BodyWeight, Profile, Upload, UploadStatus, User, WeighIn, WorkoutSession, utcnow
+from core.result import SessionResult
 from workers.formats.fingerprint import is_same_activity
 
 HOSTNAME = socket.gethostname()
@@ -204,10 +205,10 @@ def calibration_pairs(
         query = query.where(WorkoutSession.start_time < before)
     pairs = []
     for metrics in db.scalars(query):
-        fluid = (metrics or {}).get("fluid") or {}
-        model, measured = fluid.get("model_sweat_l"), fluid.get("measured_sweat_l")
+        fluid = SessionResult.model_validate(metrics or {}).fluid
+        model, measured = fluid.model_sweat_l, fluid.measured_sweat_l
         if model and measured is not None and model > 0 and measured > 0:
-            pairs.append((float(model), float(measured)))
+            pairs.append((model, measured))
     return pairs
 
 
