@@ -12,23 +12,75 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from bench.corpus import LONGEST, RIDE_3H, Corpus
-from bench.stack import RIDER, Stack
+from bench.stack import RIDER, Stack, throwaway_postgres
 
 INGEST_FILE = "bike_onelap_indoor_12min.fit"  # small (12 min): the API's cost, not the upload size
+COLD_RIDE = "bike_wahoo-elemnt_power_temp_6h33.fit"  # a February ride: the cold-stress model (IREQ) runs
+
+
+# The burst: the heaviest long files for the worker (0.1-0.5 CPU s each once warm), none below 8 °C (whose
+# first analysis in a process compiles the cold-stress model: seconds of CPU a warm-up would have to hit).
+BURST_FILES = (
+    "bike_coros-pace2_misaligned-fields_3h32.fit",
+    "bike_bryton_100k-records.fit",
+    "multi_garmin-fenix5x_14h05.fit",
+    "multi_garmin-fr935_triathlon_9h32.fit",
+)
+
+
+@dataclass
+class Burst:
+    """One burst queued while the worker's consumer was off, then processed by `workers` pool processes."""
+
+    workers: int
+    uploads: int
+    post_s: float  # posting the burst through the API (the workers idle meanwhile)
+    span_s: float  # first claim -> last finish, from the workers' own timestamps in the uploads table
+    wall_s: float  # consumer on -> every upload finished, seen by the bench polling the database
+    cpu_s: float  # worker CPU (main and pool processes) meanwhile
+    machine_s: float  # CPU time the whole machine spent meanwhile (every process, ours and others')
+    per_process: list[int]  # uploads each pool process took
+    task_s: list[float]  # claim -> finish of each upload
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Scaling:
+    database: str
+    runs: dict[int, Burst] = field(default_factory=dict)
+    relay_emails: int = 0
+    relay_s: float = 0.0  # first to last of the bursts' emails, one relay process sending them afterwards
+
+    @property
+    def factor(self) -> float | None:
+        one, two = self.runs.get(1), self.runs.get(2)
+        return one.span_s / two.span_s if one and two and two.span_s else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "files": list(BURST_FILES),
+            "runs": {k: b.to_json() for k, b in self.runs.items()},
+            "scaling_1_to_2": self.factor,
+            "relay_afterwards": {"emails": self.relay_emails, "seconds": self.relay_s},
+        }
 
 
 @dataclass
 class Service:
     cold_s: float = 0.0
     warm_s: list[float] = field(default_factory=list)
-    burst: dict[int, float] = field(default_factory=dict)  # workers -> seconds for the burst
-    burst_size: int = 0
-    burst_cpu: dict[int, float] = field(default_factory=dict)  # workers -> worker CPU s during the burst
+    scaling: list[Scaling] = field(default_factory=list)  # SQLite, then PostgreSQL when reachable
     ingest_s: list[float] = field(default_factory=list)
     ingest_wall_s: float = 0.0
+    idle_rss_mb: float = 0.0
     peak_rss_mb: float = 0.0
+    cold_peak_rss_mb: float | None = None  # the same process after a session below 8 °C
     pipeline_cpu_s: float = 0.0
     pipeline_hours: float = 0.0
     pipeline_files: int = 0
@@ -42,30 +94,24 @@ class Service:
                 "warm_p95_s": pct(self.warm_s, 95),
                 "warm_s": self.warm_s,
             },
-            "burst": {
-                "uploads": self.burst_size,
-                "seconds_by_workers": self.burst,
-                "worker_cpu_s_by_workers": self.burst_cpu,
-                "scaling_1_to_2": self.scaling,
-            },
+            "burst_scaling": [sc.to_json() for sc in self.scaling],
             "ingest": {
                 "uploads": len(self.ingest_s),
                 "per_s": self.ingest_rate,
                 "p50_s": pct(self.ingest_s, 50),
                 "p99_s": pct(self.ingest_s, 99),
             },
-            "worker_peak_rss_mb_14h": self.peak_rss_mb,
+            "worker_rss_mb_14h": {
+                "pool_process_idle": self.idle_rss_mb,
+                "peak": self.peak_rss_mb,
+                "peak_after_a_cold_session_too": self.cold_peak_rss_mb,
+            },
             "whole_pipeline": {
                 "worker_cpu_s": self.pipeline_cpu_s,
                 "activity_hours": self.pipeline_hours,
                 "files": self.pipeline_files,
             },
         }
-
-    @property
-    def scaling(self) -> float | None:
-        one, two = self.burst.get(1), self.burst.get(2)
-        return one / two if one and two else None
 
     @property
     def ingest_rate(self) -> float:
@@ -89,16 +135,57 @@ def _email_latency(st: Stack, name: str, data: bytes) -> float:
     return arrived - t0
 
 
-def _burst(st: Stack, name: str, data: bytes, size: int) -> tuple[float, float]:
-    """(wall seconds from the first upload to the last email, worker CPU seconds meanwhile)."""
+def _post_burst(st: Stack, corpus: Corpus, size: int) -> tuple[list[str], float]:
+    """`size` uploads, the burst files in turn, each by its own rider: (upload ids, seconds to post them)."""
     users = [st.new_user(RIDER) for _ in range(size)]
+    files = [(name, corpus.get(name)) for name in BURST_FILES]
+    t0 = time.monotonic()
     with httpx.Client(base_url=st.api, timeout=60) as client:
-        cpu = st.worker_cpu_s()
-        t0 = time.monotonic()
-        for _, token in users:
-            st.upload(token, name, data, client)
-        arrivals = st.inbox.wait_for([email for email, _ in users])
-    return max(arrivals) - t0, st.worker_cpu_s() - cpu
+        ids = [st.upload(token, *files[i % len(files)], client) for i, (_, token) in enumerate(users)]
+    return ids, time.monotonic() - t0
+
+
+def _machine_cpu_s() -> float:
+    t = psutil.cpu_times()
+    return float(sum(t) - t.idle - getattr(t, "iowait", 0.0))
+
+
+def _burst(st: Stack, corpus: Corpus, workers: int, size: int) -> Burst:
+    """Warm every pool process, queue the whole burst with the consumer off, then let the workers at it."""
+    st.start_worker(workers, relay_apart=True)
+    st.wait_uploads(_post_burst(st, corpus, len(BURST_FILES) * workers)[0])  # imports, caches, connections
+    st.consuming(False)
+    ids, post_s = _post_burst(st, corpus, size)
+    cpu, machine = st.worker_cpu_s(), _machine_cpu_s()
+    t0 = time.monotonic()
+    st.consuming(True)
+    rows = st.wait_uploads(ids)
+    wall = time.monotonic() - t0
+    cpu, machine = st.worker_cpu_s() - cpu, _machine_cpu_s() - machine
+    if any(r.status != "done" for r in rows):
+        raise RuntimeError(f"burst uploads not done: {sorted({r.status for r in rows})}")
+    starts = [r.started_at for r in rows if r.started_at]
+    ends = [r.finished_at for r in rows if r.finished_at]
+    span = (max(ends) - min(starts)).total_seconds()
+    pids = [r.worker_pid for r in rows]
+    per_process = sorted((pids.count(p) for p in set(pids)), reverse=True)
+    tasks = [(r.finished_at - r.started_at).total_seconds() for r in rows if r.started_at and r.finished_at]
+    return Burst(workers, size, post_s, span, wall, cpu, machine, per_process, tasks)
+
+
+def _scaling(st: Stack, corpus: Corpus, size: int, database: str, progress: Any) -> Scaling:
+    out = Scaling(database)
+    for workers in (1, 2):
+        progress(f"burst of {size} long files on {database}, {workers} worker process(es)")
+        out.runs[workers] = _burst(st, corpus, workers, size)
+    st.stop_worker()
+    progress("the relay sends the bursts' emails, alone")
+    expected = [e for e in {r.lower() for r in st.outbox_recipients()} if e not in st.inbox.arrivals]
+    st.start_relay()
+    arrived = st.inbox.wait_for(expected)
+    # First to last email: the relay process's start-up is left out.
+    out.relay_emails, out.relay_s = len(expected), (max(arrived) - min(arrived)) if arrived else 0.0
+    return out
 
 
 def _whole_pipeline(st: Stack, corpus: Corpus, out: Service) -> None:
@@ -134,31 +221,49 @@ def _ingest(st: Stack, data: bytes, count: int, threads: int = 4) -> tuple[list[
     return [x for part in parts for x in part], wall
 
 
-def measure(corpus: Corpus, quick: bool, progress: Any, database_url: str | None = None) -> Service:
-    out = Service()
-    ride, longest = corpus.get(RIDE_3H), corpus.get(LONGEST)
-    warm_n, out.burst_size, ingest_n = (5, 6, 60) if quick else (20, 16, 300)
-    with tempfile.TemporaryDirectory(prefix="sweatsync-bench-") as tmp, Stack(Path(tmp), database_url) as st:
-        st.start_worker(1)
-        progress("cold upload of the 3-h ride")
-        out.cold_s = _email_latency(st, RIDE_3H, ride)
-        progress("the 14-h file, for the worker's peak memory")
+def _peak_memory(st: Stack, corpus: Corpus, out: Service) -> None:
+    """A fresh worker with one pool process takes the 14-h file: that process's RSS before, its peak after;
+    then the same process takes a ride below 8 °C (the cold-stress model's imports), reported apart."""
+    st.start_worker(1)
+    [pid] = st.pool_pids()
+    out.idle_rss_mb = st.rss_mb(pid)[0]
+    for name in (LONGEST, COLD_RIDE):
         _email, token = st.new_user(RIDER)
-        st.wait_finished(token, st.upload(token, LONGEST, longest))
-        out.peak_rss_mb = st.worker_peak_rss_mb()
-        progress(f"{warm_n} warm uploads of the 3-h ride, one after another")
-        out.warm_s = [_email_latency(st, RIDE_3H, ride) for _ in range(warm_n)]
-        progress(f"whole pipeline over {len(corpus.samples)} files")
-        _whole_pipeline(st, corpus, out)
-        for workers in (1, 2):
-            if workers == 2:
-                st.start_worker(2)
-                # Warm both pool processes (the first outdoor session imports the solar models: seconds of
-                # CPU): uploads at once, so that each process takes some.
-                _burst(st, RIDE_3H, ride, 4)
-            progress(f"burst of {out.burst_size} rides, {workers} worker process(es)")
-            out.burst[workers], out.burst_cpu[workers] = _burst(st, RIDE_3H, ride, out.burst_size)
-        st.stop_worker()
-        progress(f"ingest: {ingest_n} uploads from 4 clients, worker stopped")
-        out.ingest_s, out.ingest_wall_s = _ingest(st, corpus.get(INGEST_FILE), ingest_n)
+        [row] = st.wait_uploads([st.upload(token, name, corpus.get(name))])
+        if row.worker_pid != pid or row.status != "done":
+            raise RuntimeError(f"{name} was {row.status} by process {row.worker_pid}, not {pid}")
+        if name == LONGEST:
+            out.peak_rss_mb = st.rss_mb(pid)[1]
+        else:
+            out.cold_peak_rss_mb = st.rss_mb(pid)[1]
+
+
+def measure(
+    corpus: Corpus, quick: bool, progress: Any, database_url: str | None = None, postgres: bool = True
+) -> Service:
+    out = Service()
+    ride = corpus.get(RIDE_3H)
+    warm_n, burst_n, ingest_n = (5, 8, 60) if quick else (20, 24, 300)
+    with tempfile.TemporaryDirectory(prefix="sweatsync-bench-") as tmp:
+        with Stack(Path(tmp) / "main", database_url) as st:
+            st.start_worker(1)
+            progress("cold upload of the 3-h ride")
+            out.cold_s = _email_latency(st, RIDE_3H, ride)
+            progress("the 14-h file on a fresh worker, for its peak memory")
+            _peak_memory(st, corpus, out)
+            progress(f"{warm_n} warm uploads of the 3-h ride, one after another")
+            out.warm_s = [_email_latency(st, RIDE_3H, ride) for _ in range(warm_n)]
+            progress(f"whole pipeline over {len(corpus.samples)} files")
+            _whole_pipeline(st, corpus, out)
+            db = "SQLite" if not database_url else database_url.split(":", 1)[0]
+            out.scaling.append(_scaling(st, corpus, burst_n, db, progress))  # ends with the workers stopped
+            progress(f"ingest: {ingest_n} uploads from 4 clients, worker stopped")
+            out.ingest_s, out.ingest_wall_s = _ingest(st, corpus.get(INGEST_FILE), ingest_n)
+        if postgres and not database_url:
+            with throwaway_postgres() as pg_url:
+                if pg_url is None:
+                    progress("PostgreSQL is not reachable on 127.0.0.1:5432: no PostgreSQL burst")
+                else:
+                    with Stack(Path(tmp) / "pg", pg_url) as st:
+                        out.scaling.append(_scaling(st, corpus, burst_n, "PostgreSQL", progress))
     return out

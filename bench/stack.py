@@ -1,13 +1,19 @@
-"""The embedded stack the service figures are taken on: SQLite, Redis, a Celery worker process, the API
-(uvicorn in its own process) and a real SMTP server (aiosmtpd) that notes when each email arrives."""
+"""The embedded stack the service figures are taken on: SQLite (or a throwaway PostgreSQL database), Redis, a
+Celery worker process, the API (uvicorn in its own process) and a real SMTP server (aiosmtpd) that notes when
+each email arrives."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +24,8 @@ from aiosmtpd.controller import Controller
 from sweatsync.embedded import free_port, start_redis, stop, worker_command
 
 REPO = Path(__file__).resolve().parents[1]
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+QUEUE = "sweatsync"
 # A rider whose hot 3-h ride is high risk, so every upload of it ends in an email (as in tests/e2e).
 RIDER = {
     "mass_kg": 84, "height_m": 1.80, "sex": "m", "birth_year": 1982, "hr_max": 186, "hr_rest": 55,
@@ -56,15 +64,19 @@ class Stack:
         self.inbox = Inbox()
         self.procs: list[subprocess.Popen[bytes]] = []
         self.worker: subprocess.Popen[bytes] | None = None
+        self.relay: subprocess.Popen[bytes] | None = None
         self.api = ""
+        self.broker = ""
         self.users = 0
 
     def __enter__(self) -> Stack:
         from core.migrate import upgrade_to_head
         from core.settings import reset_settings_cache
 
+        self.tmp.mkdir(parents=True, exist_ok=True)
         redis_proc, broker = start_redis(self.tmp / "redis")
         self.procs.append(redis_proc)
+        self.broker = broker
         self.smtp = Controller(self.inbox, hostname="127.0.0.1", port=free_port())
         self.smtp.start()
         db = self.database_url or f"sqlite:///{self.tmp / 'bench.db'}"
@@ -91,6 +103,8 @@ class Stack:
 
     def __exit__(self, *_: object) -> None:
         self.stop_worker()
+        if self.relay is not None:
+            stop(self.relay)
         for proc in reversed(self.procs):
             stop(proc)
         self.smtp.stop()
@@ -111,16 +125,45 @@ class Stack:
 
     # -- worker --------------------------------------------------------------------------------------
 
-    def start_worker(self, concurrency: int) -> None:
+    def start_worker(self, concurrency: int, *, relay_apart: bool = False) -> None:
+        """A fresh worker. relay_apart: the bench's app (bench/worker_app.py), whose relay tasks wait in a
+        queue of their own for start_relay(), so that these processes only analyse."""
         self.stop_worker()
-        cmd = worker_command(concurrency=concurrency, beat=False)
-        self.worker = subprocess.Popen(cmd, cwd=REPO, stdout=self._log("worker"), stderr=subprocess.STDOUT)
+        self.worker = self._celery(concurrency, QUEUE, relay_apart, "worker")
         deadline = time.monotonic() + 120
         while len(psutil.Process(self.worker.pid).children()) < concurrency:  # the pool is up
             if time.monotonic() > deadline or self.worker.poll() is not None:
                 raise RuntimeError("the Celery worker did not start; see worker.log")
             time.sleep(0.1)
         time.sleep(1.0)  # the consumer connects after the pool forks
+
+    def start_relay(self) -> None:
+        """One process that sends the emails the relay_apart workers queued (bench.worker_app.RELAY_QUEUE)."""
+        from bench.worker_app import RELAY_QUEUE
+
+        if self.relay is None:
+            self.relay = self._celery(1, RELAY_QUEUE, True, "relay")
+
+    def _celery(self, concurrency: int, queue: str, bench_app: bool, log: str) -> subprocess.Popen[bytes]:
+        cmd = worker_command(concurrency=concurrency, beat=False)
+        cmd[cmd.index("-Q") + 1] = queue
+        if bench_app:
+            cmd[cmd.index("-A") + 1] = "bench.worker_app:celery_app"
+        cmd += ["-n", f"{log}@%h"]
+        return subprocess.Popen(cmd, cwd=REPO, stdout=self._log(log), stderr=subprocess.STDOUT)
+
+    def consuming(self, on: bool) -> None:
+        """Stop or resume the worker's consumer (Celery remote control): a burst is queued while it is off."""
+        from celery import Celery
+
+        control = Celery("bench-control", broker=self.broker).control
+        destination = [f"worker@{socket.gethostname()}"]
+        if on:
+            replies = control.add_consumer(QUEUE, reply=True, destination=destination, timeout=10)
+        else:
+            replies = control.cancel_consumer(QUEUE, reply=True, destination=destination, timeout=10)
+        if not replies:
+            raise RuntimeError("the worker did not answer the consumer control command")
 
     def stop_worker(self) -> None:
         if self.worker is not None:
@@ -139,16 +182,51 @@ class Stack:
                 total += c.user + c.system
         return total
 
-    def worker_peak_rss_mb(self) -> float:
-        """The largest peak RSS (VmHWM) among the pool processes."""
+    def pool_pids(self) -> list[int]:
         assert self.worker is not None
-        peaks = [0.0]
-        for child in psutil.Process(self.worker.pid).children(recursive=True):
-            with _gone_ok():
-                for line in Path(f"/proc/{child.pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peaks.append(int(line.split()[1]) / 1024)
-        return max(peaks)
+        return [c.pid for c in psutil.Process(self.worker.pid).children()]
+
+    @staticmethod
+    def rss_mb(pid: int) -> tuple[float, float]:
+        """(current RSS, peak RSS = VmHWM) of a process, in MB."""
+        fields = {}
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) / 1024
+        return fields["VmRSS"], fields["VmHWM"]
+
+    def uploads(self, ids: list[str]) -> list[UploadRow]:
+        """The workers' own record of the uploads: status, start and finish (their clock), which process."""
+        from core.db import unit_of_work
+        from core.models import Upload
+
+        wanted = [uuid.UUID(i) for i in ids]
+        with unit_of_work() as uow:
+            rows = uow.session.query(Upload).filter(Upload.id.in_(wanted)).all()
+            return [UploadRow(r.status, r.started_at, r.finished_at, r.worker_pid) for r in rows]
+
+    def outbox_recipients(self) -> list[str]:
+        """Who the alert outbox holds an email for (sent or not)."""
+        from core.db import unit_of_work
+        from core.models import AlertOutbox
+
+        with unit_of_work() as uow:
+            return [
+                r
+                for (r,) in uow.session.query(AlertOutbox.recipient).filter(AlertOutbox.kind == "cramp_risk")
+            ]
+
+    def wait_uploads(self, ids: list[str], timeout_s: float = 600) -> list[UploadRow]:
+        """Poll the database (not the API: the bench should load the machine as little as it can)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            rows = self.uploads(ids)
+            if len(rows) == len(ids) and all(r.status in ("done", "failed", "duplicate") for r in rows):
+                return rows
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(ids)} uploads not finished after {timeout_s:.0f} s")
+            time.sleep(0.2)
 
     # -- API -----------------------------------------------------------------------------------------
 
@@ -184,6 +262,41 @@ class Stack:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"upload {upload_id} still {body['status']} after {timeout_s:.0f} s")
                 time.sleep(0.05)
+
+
+@dataclass
+class UploadRow:
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    worker_pid: int | None
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str | None]:
+    """A new database on the local PostgreSQL server for one run, dropped afterwards; None if unreachable."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(
+        POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 2}
+    )
+    name = f"sweatsync_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError:
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        from core.db import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _auth(token: str) -> dict[str, str]:
