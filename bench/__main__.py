@@ -127,6 +127,12 @@ def service_lines(svc: Any, base_per_hour: float, report: dict[str, Any]) -> lis
             f"→ {factor:.2f}× ({verdict(factor >= TARGETS['scaling'])} ≥ 1.8×); posting the burst took "
             f"{one.post_s:.2f} s; one relay process then sent their {sc.relay_emails} emails in "
             f"{sc.relay_s:.2f} s"
+            + (
+                f" (every try's span: 1 process {', '.join(f'{x:.2f}' for x in sc.spans(1))} s; "
+                f"2 processes {', '.join(f'{x:.2f}' for x in sc.spans(2))} s; the shortest counts)"
+                if len(sc.tries) > 2
+                else ""
+            )
         )
     lines += [
         f"ingest (4 clients, worker stopped): {len(svc.ingest_s)} uploads at {svc.ingest_rate:.1f}/s; "

@@ -52,20 +52,33 @@ class Burst:
 @dataclass
 class Scaling:
     database: str
-    runs: dict[int, Burst] = field(default_factory=dict)
+    tries: list[Burst] = field(default_factory=list)  # 1 then 2 processes, repeated
     relay_emails: int = 0
     relay_s: float = 0.0  # first to last of the bursts' emails, one relay process sending them afterwards
+
+    @property
+    def runs(self) -> dict[int, Burst]:
+        """Per process count, the burst with the shortest span: the least disturbed by the rest of the machine
+        (as the decode figures keep the least CPU time); every try is printed and kept in the JSON."""
+        best: dict[int, Burst] = {}
+        for b in self.tries:
+            if b.workers not in best or b.span_s < best[b.workers].span_s:
+                best[b.workers] = b
+        return best
 
     @property
     def factor(self) -> float | None:
         one, two = self.runs.get(1), self.runs.get(2)
         return one.span_s / two.span_s if one and two and two.span_s else None
 
+    def spans(self, workers: int) -> list[float]:
+        return [b.span_s for b in self.tries if b.workers == workers]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "database": self.database,
             "files": list(BURST_FILES),
-            "runs": {k: b.to_json() for k, b in self.runs.items()},
+            "tries": [b.to_json() for b in self.tries],
             "scaling_1_to_2": self.factor,
             "relay_afterwards": {"emails": self.relay_emails, "seconds": self.relay_s},
         }
@@ -173,11 +186,12 @@ def _burst(st: Stack, corpus: Corpus, workers: int, size: int) -> Burst:
     return Burst(workers, size, post_s, span, wall, cpu, machine, per_process, tasks)
 
 
-def _scaling(st: Stack, corpus: Corpus, size: int, database: str, progress: Any) -> Scaling:
+def _scaling(st: Stack, corpus: Corpus, size: int, tries: int, database: str, progress: Any) -> Scaling:
     out = Scaling(database)
-    for workers in (1, 2):
-        progress(f"burst of {size} long files on {database}, {workers} worker process(es)")
-        out.runs[workers] = _burst(st, corpus, workers, size)
+    for k in range(tries):
+        for workers in (1, 2):
+            progress(f"burst of {size} long files on {database}, {workers} worker process(es), try {k + 1}")
+            out.tries.append(_burst(st, corpus, workers, size))
     st.stop_worker()
     progress("the relay sends the bursts' emails, alone")
     expected = [e for e in {r.lower() for r in st.outbox_recipients()} if e not in st.inbox.arrivals]
@@ -243,7 +257,7 @@ def measure(
 ) -> Service:
     out = Service()
     ride = corpus.get(RIDE_3H)
-    warm_n, burst_n, ingest_n = (5, 8, 60) if quick else (20, 24, 300)
+    warm_n, burst_n, tries, ingest_n = (5, 8, 1, 60) if quick else (20, 24, 2, 300)
     with tempfile.TemporaryDirectory(prefix="sweatsync-bench-") as tmp:
         with Stack(Path(tmp) / "main", database_url) as st:
             st.start_worker(1)
@@ -256,7 +270,9 @@ def measure(
             progress(f"whole pipeline over {len(corpus.samples)} files")
             _whole_pipeline(st, corpus, out)
             db = "SQLite" if not database_url else database_url.split(":", 1)[0]
-            out.scaling.append(_scaling(st, corpus, burst_n, db, progress))  # ends with the workers stopped
+            out.scaling.append(
+                _scaling(st, corpus, burst_n, tries, db, progress)
+            )  # ends with the workers stopped
             progress(f"ingest: {ingest_n} uploads from 4 clients, worker stopped")
             out.ingest_s, out.ingest_wall_s = _ingest(st, corpus.get(INGEST_FILE), ingest_n)
         if postgres and not database_url:
@@ -265,5 +281,5 @@ def measure(
                     progress("PostgreSQL is not reachable on 127.0.0.1:5432: no PostgreSQL burst")
                 else:
                     with Stack(Path(tmp) / "pg", pg_url) as st:
-                        out.scaling.append(_scaling(st, corpus, burst_n, "PostgreSQL", progress))
+                        out.scaling.append(_scaling(st, corpus, burst_n, tries, "PostgreSQL", progress))
     return out
