@@ -10,7 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 from core.models import WorkoutSession
-from core.result import stored_result
+from core.result import Missing, Recommendations, Risk, SessionResult, stored_result
 from ingest.web.charts import line_chart
 
 # Where each personal value is set: a profile field, or this session's conditions form.
@@ -37,14 +37,14 @@ class Figure:
 
 @dataclass
 class SessionView:
-    m: dict[str, Any]
+    result: SessionResult
     figures: list[Figure]
     charts: list[tuple[str, Markup, str]]
     partial: bool
-    missing: list[dict[str, Any]]
+    missing: list[Missing]
     warnings: list[str]
-    risk: dict[str, Any]
-    recommendations: dict[str, Any]
+    risk: Risk
+    recommendations: Recommendations
 
 
 def _num(v: Any, digits: int = 1, unit: str = "") -> str:
@@ -53,75 +53,75 @@ def _num(v: Any, digits: int = 1, unit: str = "") -> str:
     return f"{float(v):.{digits}f}{unit}"
 
 
-def _assumptions_for(m: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    out = []
-    for a in m.get("assumptions") or []:
-        if any(x == key or x.startswith(f"{key}.") for x in a.get("affects") or []):
-            out.append({**a, "href": personalize_href(a.get("personalize_with"))})
-    return out
-
-
-def _inputs(m: dict[str, Any]) -> list[str]:
-    amb, inp = m.get("ambient") or {}, m.get("inputs") or {}
-    mass = (inp.get("mass_kg") or {}).get("value")
+def _assumptions_for(r: SessionResult, key: str) -> list[dict[str, Any]]:
     return [
-        f"air {_num(amb.get('temp_c'), 1, ' °C')} ({amb.get('source') or 'unknown source'}), "
-        f"humidity {_num(amb.get('humidity_pct'), 0, ' %')} "
-        f"({amb.get('humidity_source') or 'unknown source'})",
-        f"body mass {_num(mass, 1, ' kg')} ({(inp.get('mass_kg') or {}).get('source') or 'unknown'})",
-        f"duration {_num((m.get('duration_s') or 0) / 60, 0, ' min')}",
+        {"message": a.message, "href": personalize_href(a.personalize_with)}
+        for a in r.assumptions
+        if any(x == key or x.startswith(f"{key}.") for x in a.affects)
     ]
 
 
-def _figures(m: dict[str, Any]) -> list[Figure]:
-    fluid, sodium = m.get("fluid") or {}, m.get("sodium") or {}
-    energy, load = m.get("energy") or {}, m.get("load") or {}
-    sweat_range = f" (range {_num(fluid.get('sweat_l_low'), 2)}–{_num(fluid.get('sweat_l_high'), 2, ' L')})"
-    source = {"measured": "your weigh-in", "model": "the heat-balance model"}.get(
-        fluid.get("source") or "", fluid.get("source") or "the model"
-    )
-    calib = fluid.get("calibration_factor")
-    intake = fluid.get("intake_l")
-    drunk = _num(intake, 2, " L") if intake is not None else "not logged"
+def _inputs(r: SessionResult) -> list[str]:
+    amb, mass = r.ambient, r.inputs.mass_kg
     return [
-        Figure(
-            "fluid",
-            "Sweat loss",
-            _num(fluid.get("sweat_l"), 2, " L") + sweat_range,
-            f"Water lost as sweat, from {source}"
-            + (f", calibrated by your weigh-ins (×{calib:.2f})" if calib else "")
-            + f"; {_num(fluid.get('rate_l_per_h'), 2, ' L/h')} on average, "
-            f"{_num(fluid.get('body_mass_pct'), 1, ' %')} of body mass if nothing was drunk.",
-            [*_inputs(m), f"fluid drunk: {drunk}"],
-            _assumptions_for(m, "fluid"),
-        ),
+        f"air {_num(amb.temp_c, 1, ' °C')} ({amb.source or 'unknown source'}), "
+        f"humidity {_num(amb.humidity_pct, 0, ' %')} "
+        f"({amb.humidity_source or 'unknown source'})",
+        f"body mass {_num(mass.value, 1, ' kg')} ({mass.source or 'unknown'})",
+        f"duration {_num((r.duration_s or 0) / 60, 0, ' min')}",
+    ]
+
+
+def _fluid_figure(r: SessionResult) -> Figure:
+    fluid = r.fluid
+    sweat_range = f" (range {_num(fluid.sweat_l_low, 2)}–{_num(fluid.sweat_l_high, 2, ' L')})"
+    source = {"measured": "your weigh-in", "model": "the heat-balance model"}.get(
+        fluid.source or "", fluid.source or "the model"
+    )
+    calib = fluid.calibration_factor
+    drunk = _num(fluid.intake_l, 2, " L") if fluid.intake_l is not None else "not logged"
+    return Figure(
+        "fluid",
+        "Sweat loss",
+        _num(fluid.sweat_l, 2, " L") + sweat_range,
+        f"Water lost as sweat, from {source}"
+        + (f", calibrated by your weigh-ins (×{calib:.2f})" if calib else "")
+        + f"; {_num(fluid.rate_l_per_h, 2, ' L/h')} on average, "
+        f"{_num(fluid.body_mass_pct, 1, ' %')} of body mass if nothing was drunk.",
+        [*_inputs(r), f"fluid drunk: {drunk}"],
+        _assumptions_for(r, "fluid"),
+    )
+
+
+def _figures(r: SessionResult) -> list[Figure]:
+    sodium, energy, load = r.sodium, r.energy, r.load
+    return [
+        _fluid_figure(r),
         Figure(
             "sodium",
             "Sodium loss",
-            f"{_num(sodium.get('mg'), 0, ' mg')} "
-            f"(range {_num(sodium.get('mg_low'), 0)}–{_num(sodium.get('mg_high'), 0, ' mg')})",
+            f"{_num(sodium.mg, 0, ' mg')} (range {_num(sodium.mg_low, 0)}–{_num(sodium.mg_high, 0, ' mg')})",
             "Sweat loss × sweat sodium concentration "
-            f"({_num(sodium.get('concentration_mmol_l'), 0, ' mmol/L')}, "
-            f"{sodium.get('concentration_source') or 'default'}).",
-            [f"sweat loss {_num(fluid.get('sweat_l'), 2, ' L')}"],
-            _assumptions_for(m, "sodium"),
+            f"({_num(sodium.concentration_mmol_l, 0, ' mmol/L')}, "
+            f"{sodium.concentration_source or 'default'}).",
+            [f"sweat loss {_num(r.fluid.sweat_l, 2, ' L')}"],
+            _assumptions_for(r, "sodium"),
         ),
         Figure(
             "energy",
             "Energy",
-            _num(energy.get("kcal"), 0, " kcal"),
-            f"Energy spent, from {energy.get('source') or 'not available'}; "
-            "it drives the heat the body must shed.",
+            _num(energy.kcal, 0, " kcal"),
+            f"Energy spent, from {energy.source or 'not available'}; it drives the heat the body must shed.",
             [],
-            _assumptions_for(m, "energy"),
+            _assumptions_for(r, "energy"),
         ),
         Figure(
             "load",
             "Training load",
-            f"TRIMP {_num(load.get('trimp_banister'), 0)}, HRSS {_num(load.get('hrss'), 0)}",
+            f"TRIMP {_num(load.trimp_banister, 0)}, HRSS {_num(load.hrss, 0)}",
             "Heart-rate training load: how hard and how long, relative to your heart-rate range.",
             [],
-            _assumptions_for(m, "load"),
+            _assumptions_for(r, "load"),
         ),
     ]
 
@@ -134,12 +134,11 @@ _CHARTS = [
 ]
 
 
-def _charts(m: dict[str, Any]) -> list[tuple[str, Markup, str]]:
-    s = m.get("series") or {}
-    t = s.get("t_min") or []
+def _charts(r: SessionResult) -> list[tuple[str, Markup, str]]:
+    s, t = r.series, r.series.t_min
     out: list[tuple[str, Markup, str]] = []
     for key, title, unit, color in _CHARTS:
-        values = s.get(key) or []
+        values = getattr(s, key) or []
         svg = line_chart(title=title, unit=unit, t_min=t, values=values, color=color, chart_id=f"chart-{key}")
         if svg is None:
             out.append((title, Markup(""), f"No {title.lower()} in this recording."))
@@ -149,9 +148,9 @@ def _charts(m: dict[str, Any]) -> list[tuple[str, Markup, str]]:
         title="Cumulative sweat loss",
         unit="L",
         t_min=t,
-        values=s.get("fluid_l") or [],
-        low=s.get("fluid_l_low"),
-        high=s.get("fluid_l_high"),
+        values=s.fluid_l or [],
+        low=s.fluid_l_low,
+        high=s.fluid_l_high,
         chart_id="chart-sweat",
     )
     caption = "Cumulative sweat loss; the shaded band is its range." if sweat else "No sweat series."
@@ -160,15 +159,14 @@ def _charts(m: dict[str, Any]) -> list[tuple[str, Markup, str]]:
 
 
 def session_view(ws: WorkoutSession) -> SessionView:
-    # Read through the typed contract (core.result), then as plain JSON for the templates.
-    m = stored_result(ws).to_json()
+    r = stored_result(ws)  # read once through the typed contract (core.result)
     return SessionView(
-        m=m,
-        figures=_figures(m),
-        charts=_charts(m),
-        partial=bool(m.get("partial")),
-        missing=list(m.get("missing") or []),
-        warnings=[str(w) for w in m.get("warnings") or []],
-        risk=m.get("risk") or {},
-        recommendations=m.get("recommendations") or {},
+        result=r,
+        figures=_figures(r),
+        charts=_charts(r),
+        partial=r.partial,
+        missing=list(r.missing),
+        warnings=[str(w) for w in r.warnings],
+        risk=r.risk or Risk(),
+        recommendations=r.recommendations or Recommendations(),
     )
