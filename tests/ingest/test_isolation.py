@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from core.db import unit_of_work
 from core.models import ApiToken, Upload, User, WorkoutSession
 from ingest.app import create_app
+from support.routes import served_routes
 
 # A valid body for each route that takes one, so a 404 cannot hide behind a 422.
 BODIES = {
@@ -114,23 +115,8 @@ PAGE_FORMS = {  # form fields so a page answers about the object, not about a mi
 
 
 def every_route() -> set[tuple[str, str]]:
-    """(method, path) of every route the app serves, documented or not (pages, links), mounts as MOUNT."""
-    from starlette.routing import Mount
-
-    found: set[tuple[str, str]] = set()
-
-    def walk(routes: list) -> None:  # type: ignore[type-arg]
-        for route in routes:
-            if hasattr(route, "effective_route_contexts"):  # an included router (FastAPI >= 0.16x)
-                for ctx in route.effective_route_contexts():
-                    found.update((m, ctx.path) for m in ctx.methods or ())
-            elif isinstance(route, Mount):
-                found.add(("MOUNT", route.path))
-            elif getattr(route, "methods", None):
-                found.update((m, route.path) for m in route.methods)
-
-    walk(create_app().routes)
-    return {(m, p) for m, p in found if m not in ("HEAD", "OPTIONS") and m != "MOUNT"}
+    """(method, path) of every route the app serves, documented or not (pages, links)."""
+    return served_routes(create_app().routes)
 
 
 def test_every_route_has_an_isolation_case() -> None:

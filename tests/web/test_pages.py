@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +17,7 @@ from alerts.handover import alert_links
 from core.db import unit_of_work
 from core.models import Profile, Upload, User, WorkoutSession
 from core.settings import get_settings
+from support.routes import served_routes
 from sweatsync.cli import analyze_file, build_parser
 from sweatsync.demo import demo_gpx
 
@@ -159,25 +158,11 @@ PUBLIC_PAGES = {"/links/{token}", "/reset/{token}", "/invite/{token}"}  # signed
 
 
 def page_routes_with_ids() -> list[tuple[str, str]]:
-    """Every page route with an id in its path, found by walking the web routers (none has a prefix)."""
-    from fastapi.routing import APIRoute
-
+    """Every page route with an id in its path, found by walking the web routers."""
     from ingest.web import account_pages, pages
 
-    def walk(routes: list[Any]) -> Iterator[APIRoute]:
-        for route in routes:
-            if isinstance(route, APIRoute):
-                yield route
-            elif hasattr(route, "original_router"):  # FastAPI's lazily included router
-                yield from walk(route.original_router.routes)
-
-    found = [*walk(pages.router.routes), *walk(account_pages.router.routes)]
-    return sorted(
-        (method, route.path)
-        for route in found
-        if "{" in route.path and route.path not in PUBLIC_PAGES
-        for method in route.methods
-    )
+    found = served_routes([*pages.router.routes, *account_pages.router.routes])
+    return sorted((method, path) for method, path in found if "{" in path and path not in PUBLIC_PAGES)
 
 
 def test_every_page_with_an_id_answers_another_athletes_object_with_a_404_page(
