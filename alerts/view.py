@@ -16,12 +16,20 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from alerts import fmt
-from core.result import Ambient, DataQuality, Fluid, Load, Part, Power, SessionResult, Sodium
+from core.result import (
+    MEASURED_TEMP_SOURCES,
+    Ambient,
+    DataQuality,
+    Fluid,
+    Load,
+    Part,
+    Power,
+    SessionResult,
+    Sodium,
+)
 
 log = logging.getLogger("sweatsync.alerts.view")
 
-# Temperature sources that are a measurement (or the athlete's own entry), never a default.
-MEASURED_TEMP_SOURCES = frozenset({"override", "weather", "weather_message", "head_unit"})
 MAX_PLAUSIBLE_S = 24 * 3600
 
 
