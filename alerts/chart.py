@@ -403,15 +403,7 @@ def _render(data: Mapping[str, list[Any]], units: str) -> np.ndarray:
         has_band = "fluid_l_low" in data and "fluid_l_high" in data
         colour = COLOURS["fluid_l"]
         _text(img, LEFT, top, f"Cumulative fluid loss ({unit})", TEXT, bold=True)
-        legend = [("estimate", False)] + ([("likely range", True)] if has_band else [])
-        x = WIDTH - RIGHT - sum(16 + text_width(label) + 10 for label, _ in legend) + 10
-        for label, is_band in legend:
-            if is_band:
-                _rect(img, x, top + 2, x + 12, top + 11, colour, BAND_ALPHA)
-            else:
-                _rect(img, x, top + 5, x + 12, top + 7, colour)
-            _text(img, x + 16, top, label, MUTED)
-            x += 16 + text_width(label) + 10
+        _legend(img, top, colour, has_band=has_band)
         _panel(
             img, box=(LEFT, top + TITLE_GAP, w, plot_h), t=t_f, t_end=t_end, x_step=x_step,
             lines=[(cols["fluid_l"], colour)],
@@ -420,8 +412,24 @@ def _render(data: Mapping[str, list[Any]], units: str) -> np.ndarray:
         )  # fmt: skip
         top += TITLE_GAP + plot_h + PANEL_GAP
 
-    # shared time axis under the last panel
-    axis_y = top - PANEL_GAP
+    _time_axis(img, top - PANEL_GAP, t_end=t_end, x_step=x_step, w=w)  # shared, under the last panel
+    return img
+
+
+def _legend(img: np.ndarray, top: int, colour: _RGB, *, has_band: bool) -> None:
+    """The fluid panel's key, right-aligned on its title line: the estimate's line, the range's band."""
+    legend = [("estimate", False)] + ([("likely range", True)] if has_band else [])
+    x = WIDTH - RIGHT - sum(16 + text_width(label) + 10 for label, _ in legend) + 10
+    for label, is_band in legend:
+        if is_band:
+            _rect(img, x, top + 2, x + 12, top + 11, colour, BAND_ALPHA)
+        else:
+            _rect(img, x, top + 5, x + 12, top + 7, colour)
+        _text(img, x + 16, top, label, MUTED)
+        x += 16 + text_width(label) + 10
+
+
+def _time_axis(img: np.ndarray, axis_y: int, *, t_end: float, x_step: int, w: int) -> None:
     for minute in range(0, int(t_end) + 1, x_step):
         x = LEFT + int(round(minute / t_end * (w - 1)))
         _rect(img, x, axis_y, x + 1, axis_y + 4, AXIS)
@@ -430,7 +438,6 @@ def _render(data: Mapping[str, list[Any]], units: str) -> np.ndarray:
         _text(img, lx, axis_y + 5, label, MUTED)
     title = "Elapsed time (h:mm)"
     _text(img, LEFT + (w - text_width(title)) // 2, axis_y + 22, title, TEXT)
-    return img
 
 
 def encode_png(rgb: np.ndarray) -> bytes:
