@@ -7,7 +7,7 @@ session JSON and the CLI never disagree. Nothing here reads a clock: the time of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -103,7 +103,7 @@ def assess(
     ended_at: datetime | None = None,
     units: str = "metric",
 ) -> Assessment:
-    """Score, advise and decide on one session JSON, or one event's combined JSON (alerts.events.combine)."""
+    """Score, advise and decide on one session result (or its JSON), or an event's (alerts.events.combine)."""
     risk = score_risk(result, context)
     recommendations = recommend(result, risk, units=units)
     assert risk.tier is not None  # score_risk always gives a tier
@@ -124,16 +124,22 @@ def _ended_at(leg: SessionResult) -> datetime | None:
 @dataclass(frozen=True)
 class EventAssessment:
     assessment: Assessment
-    combined: dict[str, Any]  # the event as one session JSON (the one leg itself for a single session)
+    combined: SessionResult  # the event as one result (the one leg itself for a single session)
     ended_at: datetime | None
 
 
 def assess_event(
-    legs: list[Mapping[str, Any]], context: RiskContext, policy: AlertPolicy, *, units: str = "metric"
+    legs: Sequence[Mapping[str, Any] | SessionResult],
+    context: RiskContext,
+    policy: AlertPolicy,
+    *,
+    units: str = "metric",
 ) -> EventAssessment:
-    """Assess the legs of one event (in time order) as one: the pipeline's, the CLI's and recompute's call."""
-    ends = [end for end in (_ended_at(SessionResult.model_validate(leg)) for leg in legs) if end is not None]
+    """Assess the legs of one event (in time order) as one: the pipeline's, the CLI's and recompute's call.
+    A leg given as stored JSON is read through the result contract once, here."""
+    results = [leg if isinstance(leg, SessionResult) else SessionResult.model_validate(leg) for leg in legs]
+    ends = [end for end in (_ended_at(leg) for leg in results) if end is not None]
     ended_at = max(ends) if ends else None
-    combined = combine(legs, ended_at=ended_at)
+    combined = combine(results, ended_at=ended_at)
     result = assess(combined, context, policy, ended_at=ended_at, units=units)
     return EventAssessment(result, combined, ended_at)

@@ -18,7 +18,7 @@ from alerts.outbox import enqueue_cramp_alert, enqueue_webhook
 from alerts.risk import RiskContext, history_entry
 from core.db import is_postgres
 from core.models import AlertOutbox, CrampReport, Profile, User, WorkoutSession
-from core.result import Event, SessionResult, stored_result
+from core.result import Event, stored_result
 from core.settings import get_settings
 from core.signing import sign
 
@@ -137,18 +137,17 @@ def _assess_event(
     )
     context = risk_context(db, profile=profile, ws=legs[0], exclude=frozenset(ids))
     units = user.units or "metric"
-    done = assess_event([dict(ws.metrics or {}) for ws in legs], context, policy, units=units)
+    done = assess_event([stored_result(ws) for ws in legs], context, policy, units=units)
     assessment, combined = done.assessment, done.combined
     anchor = legs[0]
     event = None
     if len(legs) > 1:
-        whole = SessionResult.model_validate(combined)
         event = Event(
             key=cramp_risk_key(anchor.id),
             session_ids=[str(i) for i in ids],
             legs=len(legs),
-            moving_time_s=whole.moving_time_s,
-            sodium_mg=whole.sodium.mg,
+            moving_time_s=combined.moving_time_s,
+            sodium_mg=combined.sodium.mg,
         ).model_dump(mode="json")
     parts = assessment.as_json()
     for ws in legs:
@@ -156,7 +155,9 @@ def _assess_event(
     db.flush()
     if not assessment.send:
         return False
-    email = {**combined, "risk": parts["risk"], "recommendations": parts["recommendations"]}
+    email = combined.model_copy(
+        update={"risk": assessment.risk, "recommendations": assessment.recommendations}
+    )
     return enqueue_cramp_alert(
         db, user=user, session_id=anchor.id, session_json=email, links=alert_links(user, anchor)
     )

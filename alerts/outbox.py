@@ -79,7 +79,7 @@ def enqueue_cramp_alert(
     *,
     user: User,
     session_id: uuid.UUID,
-    session_json: Mapping[str, Any],
+    session_json: Mapping[str, Any] | SessionResult,
     links: Mapping[str, str],
     now: datetime | None = None,
 ) -> bool:
@@ -87,7 +87,9 @@ def enqueue_cramp_alert(
 
     `session_json` must already carry `risk`. Returns True only when a new outbox row was written.
     """
-    result = SessionResult.model_validate(session_json)
+    result = session_json
+    if not isinstance(result, SessionResult):
+        result = SessionResult.model_validate(result)
     tier = result.risk.tier if result.risk is not None else None
     if tier is None:
         return False

@@ -12,9 +12,15 @@ import pytest
 from alerts.assess import AlertPolicy, alert_decision, assess
 from alerts.events import Span, combine, group_events, span_of
 from alerts.risk import RiskContext
+from core.result import SessionResult
 
 T = datetime(2026, 6, 14, 8, 0, tzinfo=UTC)
 MakeSession = Callable[..., dict[str, Any]]
+
+
+def results(*legs: dict[str, Any]) -> list[SessionResult]:
+    """Stored session JSONs read back through the contract, as the hand-over does."""
+    return [SessionResult.model_validate(leg) for leg in legs]
 
 
 def span(start_h: float, hours: float, upload: uuid.UUID | None = None) -> Span:
@@ -58,11 +64,11 @@ def test_it_scores_an_event_on_total_moving_time_summed_sodium_and_the_hardest_l
         sport="running", start_time="2026-06-14T11:05:00Z", duration_s=1.5 * 3600, moving_time_s=1.5 * 3600,
         power=None, load={"hr_intensity": 0.88}, sodium={"mg": 1500.0}, fluid={"intake_l": 0.5},
     )  # fmt: skip
-    event = combine([bike, run], ended_at=T + timedelta(hours=4, minutes=35))
-    assert event["sport"] == "multisport" and event["legs"] == 2
-    assert event["moving_time_s"] == 4.5 * 3600
-    assert event["sodium"]["mg"] == 3500.0
-    assert event["load"]["hr_intensity"] == 0.88  # the run was the hardest leg
+    event = combine(results(bike, run), ended_at=T + timedelta(hours=4, minutes=35))
+    assert event.sport == "multisport" and event.to_json()["legs"] == 2
+    assert event.moving_time_s == 4.5 * 3600
+    assert event.sodium.mg == 3500.0
+    assert event.load.hr_intensity == 0.88  # the run was the hardest leg
     result = assess(event, RiskContext(), AlertPolicy(), ended_at=None)
     # Each leg alone scores 1 point for duration at most; the race scores 2 (4 h 30 min moving) + 2 + 1.
     assert result.risk.factors["duration"] == 2
@@ -71,9 +77,9 @@ def test_it_scores_an_event_on_total_moving_time_summed_sodium_and_the_hardest_l
 
 
 def test_it_does_not_sum_an_intake_that_is_unknown_for_one_leg(make_session: MakeSession) -> None:
-    event = combine([make_session(fluid={"intake_l": 1.0}), make_session(fluid={"intake_l": None})])
-    assert event["fluid"]["intake_l"] is None
-    assert event["fluid"]["deficit_l"] is not None  # it is only the "if nothing was drunk" bound
+    event = combine(results(make_session(fluid={"intake_l": 1.0}), make_session(fluid={"intake_l": None})))
+    assert event.fluid.intake_l is None
+    assert event.fluid.deficit_l is not None  # it is only the "if nothing was drunk" bound
 
 
 # ---------------------------------------------------------------- the alert decision
@@ -132,6 +138,6 @@ def test_it_sums_the_sweat_and_sodium_of_the_legs_that_have_them_when_a_swim_has
     unknown = {"sweat_l": None, "sweat_l_low": None, "sweat_l_high": None, "intake_l": None}
     swim = make_session(sport="swimming", fluid=unknown, sodium={"mg": None, "mg_low": None, "mg_high": None})
     bike = make_session(fluid={"sweat_l": 2.0, "intake_l": 1.0}, sodium={"mg": 1800.0})
-    event = combine([swim, bike])
-    assert event["fluid"]["sweat_l"] == 2.0 and event["sodium"]["mg"] == 1800.0  # never more than known
-    assert event["fluid"]["intake_l"] is None  # the swim's drinking is not known
+    event = combine(results(swim, bike))
+    assert event.fluid.sweat_l == 2.0 and event.sodium.mg == 1800.0  # never more than known
+    assert event.fluid.intake_l is None  # the swim's drinking is not known

@@ -460,7 +460,9 @@ def test_it_renders_one_email_for_a_two_leg_event_with_unknown_intake_exactly_as
         sodium={"mg": 1290.0, "mg_low": 645.0, "mg_high": 1935.0},
     )  # fmt: skip
     done = assess_event([bike, run], RiskContext(cramp_history="ever"), AlertPolicy())
-    email = {**done.combined, **done.assessment.as_json()}
+    email = done.combined.model_copy(
+        update={"risk": done.assessment.risk, "recommendations": done.assessment.recommendations}
+    )
     assert done.assessment.recommendations.fluid_l is None
     payload = render_cramp_alert(
         session=email,
