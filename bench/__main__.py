@@ -92,6 +92,11 @@ def decode_rows(corpus: Corpus, measured: dict[str, Measured], report: dict[str,
     return rows
 
 
+def _cpu(b: Any) -> str:
+    pg = f", PostgreSQL {b.postgres_s:.2f} s" if b.postgres_s > 0.005 else ""
+    return f"CPU: workers {b.cpu_s:.2f} s{pg}, whole machine {b.machine_s:.2f} s"
+
+
 def service_lines(svc: Any, base_per_hour: float, report: dict[str, Any]) -> list[str]:
     from bench.service import pct
 
@@ -121,9 +126,8 @@ def service_lines(svc: Any, base_per_hour: float, report: dict[str, Any]) -> lis
         factor = sc.factor or 0.0
         lines.append(
             f"burst scaling on {sc.database}: {one.uploads} long files queued first, then the workers on; "
-            f"first claim → last finish 1 process {one.span_s:.2f} s (worker CPU {one.cpu_s:.2f} s, machine "
-            f"{one.machine_s:.2f} s), 2 processes {two.span_s:.2f} s (worker CPU {two.cpu_s:.2f} s, machine "
-            f"{two.machine_s:.2f} s, uploads per process {two.per_process}) "
+            f"first claim → last finish 1 process {one.span_s:.2f} s ({_cpu(one)}), "
+            f"2 processes {two.span_s:.2f} s ({_cpu(two)}, uploads per process {two.per_process}) "
             f"→ {factor:.2f}× ({verdict(factor >= TARGETS['scaling'])} ≥ 1.8×); posting the burst took "
             f"{one.post_s:.2f} s; one relay process then sent their {sc.relay_emails} emails in "
             f"{sc.relay_s:.2f} s"

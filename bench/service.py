@@ -42,6 +42,7 @@ class Burst:
     wall_s: float  # consumer on -> every upload finished, seen by the bench polling the database
     cpu_s: float  # worker CPU (main and pool processes) meanwhile
     machine_s: float  # CPU time the whole machine spent meanwhile (every process, ours and others')
+    postgres_s: float  # of which the PostgreSQL server's processes (0 on SQLite: it runs inside the workers)
     per_process: list[int]  # uploads each pool process took
     task_s: list[float]  # claim -> finish of each upload
 
@@ -163,18 +164,32 @@ def _machine_cpu_s() -> float:
     return float(sum(t) - t.idle - getattr(t, "iowait", 0.0))
 
 
+def _postgres_cpu_s() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL server process, by pid (backends come and go)."""
+    out = {}
+    for proc in psutil.process_iter(["name"]):
+        if (proc.info["name"] or "").startswith("postgres"):
+            try:
+                t = proc.cpu_times()
+            except psutil.Error:
+                continue
+            out[proc.pid] = t.user + t.system
+    return out
+
+
 def _burst(st: Stack, corpus: Corpus, workers: int, size: int) -> Burst:
     """Warm every pool process, queue the whole burst with the consumer off, then let the workers at it."""
     st.start_worker(workers, relay_apart=True)
     st.wait_uploads(_post_burst(st, corpus, len(BURST_FILES) * workers)[0])  # imports, caches, connections
     st.consuming(False)
     ids, post_s = _post_burst(st, corpus, size)
-    cpu, machine = st.worker_cpu_s(), _machine_cpu_s()
+    cpu, machine, pg = st.worker_cpu_s(), _machine_cpu_s(), _postgres_cpu_s()
     t0 = time.monotonic()
     st.consuming(True)
     rows = st.wait_uploads(ids)
     wall = time.monotonic() - t0
     cpu, machine = st.worker_cpu_s() - cpu, _machine_cpu_s() - machine
+    pg_s = sum(t - pg.get(pid, 0.0) for pid, t in _postgres_cpu_s().items())
     if any(r.status != "done" for r in rows):
         raise RuntimeError(f"burst uploads not done: {sorted({r.status for r in rows})}")
     starts = [r.started_at for r in rows if r.started_at]
@@ -183,7 +198,7 @@ def _burst(st: Stack, corpus: Corpus, workers: int, size: int) -> Burst:
     pids = [r.worker_pid for r in rows]
     per_process = sorted((pids.count(p) for p in set(pids)), reverse=True)
     tasks = [(r.finished_at - r.started_at).total_seconds() for r in rows if r.started_at and r.finished_at]
-    return Burst(workers, size, post_s, span, wall, cpu, machine, per_process, tasks)
+    return Burst(workers, size, post_s, span, wall, cpu, machine, pg_s, per_process, tasks)
 
 
 def _scaling(st: Stack, corpus: Corpus, size: int, tries: int, database: str, progress: Any) -> Scaling:
