@@ -11,6 +11,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.db import unit_of_work
 from core.models import Upload, UploadStatus
@@ -58,36 +59,8 @@ def expand_archive(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
         archive = db.get(Upload, upload_id)
         assert archive is not None
         for index, entry in enumerate(entries):
-            child_id = uuid.uuid5(archive.id, f"{index}:{entry.name}")
-            sha = _child_sha(archive, index, entry)
-            if db.get(Upload, child_id) is not None:
-                continue  # created by an earlier attempt of this task
-            same_bytes = db.scalar(
-                select(Upload.id).where(Upload.user_id == archive.user_id, Upload.sha256 == sha)
-            )
-            if same_bytes is not None:
-                continue  # the athlete uploaded this file before: it already has its upload
-            readable = entry.data is not None and entry.kind is not None and entry.error is None
-            key = f"{archive.user_id}/{child_id}.{entry.kind if readable else 'bin'}"
-            if entry.data is not None:
-                path = raw_path(settings, key)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(entry.data)
-            db.add(
-                Upload(
-                    id=child_id,
-                    user_id=archive.user_id,
-                    sha256=sha,
-                    size=len(entry.data or b""),
-                    original_name=entry.name,
-                    storage_key=key,
-                    status=UploadStatus.QUEUED if readable else UploadStatus.FAILED,
-                    error=None if readable else (entry.error or "not a workout file"),
-                    archive_id=archive.id,
-                    force=archive.force,
-                )
-            )
-            if readable:
+            child_id = _add_child(db, archive, index, entry, settings=settings)
+            if child_id is not None:
                 to_process.append(child_id)
         db.flush()
         repo.finish_upload(
@@ -97,3 +70,37 @@ def expand_archive(upload_id: uuid.UUID, *, settings: Settings) -> Outcome:
             warnings=[f"{len(entries)} file(s) in the archive; each has its own upload (see entries)"],
         )
     return Outcome(UploadStatus.DONE, enqueue=to_process)
+
+
+def _add_child(
+    db: Session, archive: Upload, index: int, entry: ZipEntry, *, settings: Settings
+) -> uuid.UUID | None:
+    """One entry of the archive as an upload of its own; its id when it is to be analysed, else None."""
+    child_id = uuid.uuid5(archive.id, f"{index}:{entry.name}")
+    sha = _child_sha(archive, index, entry)
+    if db.get(Upload, child_id) is not None:
+        return None  # created by an earlier attempt of this task
+    same_bytes = db.scalar(select(Upload.id).where(Upload.user_id == archive.user_id, Upload.sha256 == sha))
+    if same_bytes is not None:
+        return None  # the athlete uploaded this file before: it already has its upload
+    readable = entry.data is not None and entry.kind is not None and entry.error is None
+    key = f"{archive.user_id}/{child_id}.{entry.kind if readable else 'bin'}"
+    if entry.data is not None:
+        path = raw_path(settings, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(entry.data)
+    db.add(
+        Upload(
+            id=child_id,
+            user_id=archive.user_id,
+            sha256=sha,
+            size=len(entry.data or b""),
+            original_name=entry.name,
+            storage_key=key,
+            status=UploadStatus.QUEUED if readable else UploadStatus.FAILED,
+            error=None if readable else (entry.error or "not a workout file"),
+            archive_id=archive.id,
+            force=archive.force,
+        )
+    )
+    return child_id if readable else None
