@@ -127,7 +127,8 @@ def service_lines(svc: Any, base_per_hour: float, report: dict[str, Any]) -> lis
         lines.append(
             f"burst scaling on {sc.database}: {one.uploads} long files queued first, then the workers on; "
             f"first claim → last finish 1 process {one.span_s:.2f} s ({_cpu(one)}), "
-            f"2 processes {two.span_s:.2f} s ({_cpu(two)}, uploads per process {two.per_process}) "
+            f"2 processes {two.span_s:.2f} s ({_cpu(two)}; uploads per process {two.per_process}, busy "
+            f"{', '.join(f'{x:.2f}' for x in two.busy_s)} s) "
             f"→ {factor:.2f}× ({verdict(factor >= TARGETS['scaling'])} ≥ 1.8×); posting the burst took "
             f"{one.post_s:.2f} s; one relay process then sent their {sc.relay_emails} emails in "
             f"{sc.relay_s:.2f} s"

@@ -44,6 +44,7 @@ class Burst:
     machine_s: float  # CPU time the whole machine spent meanwhile (every process, ours and others')
     postgres_s: float  # of which the PostgreSQL server's processes (0 on SQLite: it runs inside the workers)
     per_process: list[int]  # uploads each pool process took
+    busy_s: list[float]  # each pool process's claim -> finish time summed over its uploads (same order)
     task_s: list[float]  # claim -> finish of each upload
 
     def to_json(self) -> dict[str, Any]:
@@ -195,10 +196,14 @@ def _burst(st: Stack, corpus: Corpus, workers: int, size: int) -> Burst:
     starts = [r.started_at for r in rows if r.started_at]
     ends = [r.finished_at for r in rows if r.finished_at]
     span = (max(ends) - min(starts)).total_seconds()
-    pids = [r.worker_pid for r in rows]
-    per_process = sorted((pids.count(p) for p in set(pids)), reverse=True)
+    by_pid: dict[int | None, list[float]] = {}
+    for r in rows:
+        if r.started_at and r.finished_at:
+            by_pid.setdefault(r.worker_pid, []).append((r.finished_at - r.started_at).total_seconds())
+    ordered = sorted(by_pid.values(), key=len, reverse=True)
+    per_process, busy = [len(t) for t in ordered], [round(sum(t), 3) for t in ordered]
     tasks = [(r.finished_at - r.started_at).total_seconds() for r in rows if r.started_at and r.finished_at]
-    return Burst(workers, size, post_s, span, wall, cpu, machine, pg_s, per_process, tasks)
+    return Burst(workers, size, post_s, span, wall, cpu, machine, pg_s, per_process, busy, tasks)
 
 
 def _scaling(st: Stack, corpus: Corpus, size: int, tries: int, database: str, progress: Any) -> Scaling:

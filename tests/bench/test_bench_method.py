@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _burst(workers: int, span_s: float) -> Burst:
-    return Burst(workers, 24, 0.5, span_s, span_s, span_s, span_s, 0.0, [12, 12], [0.2] * 24)
+    return Burst(workers, 24, 0.5, span_s, span_s, span_s, span_s, 0.0, [12, 12], [2.4, 2.4], [0.2] * 24)
 
 
 def test_the_burst_workers_leave_the_relay_to_a_queue_of_its_own() -> None:
