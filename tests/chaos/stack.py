@@ -4,6 +4,7 @@ loopback ports of their own, so scenarios kill exactly what they started, by pid
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 import uuid
@@ -22,6 +23,20 @@ from core.db import unit_of_work
 from core.models import AlertOutbox, Upload, WorkoutSession
 from support.services import ApiServer, celery_worker
 from sweatsync.embedded import start_redis, stop
+
+
+@dataclass
+class Result:
+    """One row of the fault table."""
+
+    scenario: str
+    runs: int
+    lost: int
+    duplicated: int
+    five_xx: int
+    worst_recovery_s: float
+    peak_worker_mb: float
+    note: str = ""
 
 
 class MemoryWatch:
@@ -66,6 +81,7 @@ class Chaos:
     redis_port: int
     memory: MemoryWatch
     five_xx: int = 0
+    unavailable: int = 0  # 503 + Retry-After answers (R6)
     sent: dict[str, str] = field(default_factory=dict)  # upload id -> sha256 of the bytes sent
 
     def upload(self, name: str, data: bytes) -> httpx.Response:
@@ -73,14 +89,16 @@ class Chaos:
 
         r = httpx.post(f"{self.api}/v1/uploads", files={"file": (name, data)},
                        headers={"Authorization": f"Bearer {self.token}"}, timeout=60)  # fmt: skip
-        if r.status_code >= 500:
+        if r.status_code == 503 and "Retry-After" in r.headers:
+            self.unavailable += 1  # the documented answer while the database is down: the client retries
+        elif r.status_code >= 500:
             self.five_xx += 1
         elif r.status_code in (200, 202):
             self.sent[r.json()["id"]] = hashlib.sha256(data).hexdigest()
         return r
 
     @contextmanager
-    def worker(self, concurrency: int = 2, name: str = "worker") -> Iterator[object]:
+    def worker(self, concurrency: int = 2, name: str = "worker") -> Iterator[subprocess.Popen[bytes]]:
         with celery_worker(
             self.env, concurrency=concurrency, beat=True, log=self.tmp / f"{name}.log"
         ) as proc:
@@ -123,7 +141,20 @@ def _point_the_api_at(broker: str | None) -> str | None:
 
 
 @contextmanager
-def chaos_stack(tmp: Path, **settings: str) -> Iterator[Chaos]:
+def database(tmp: Path, url: str | None) -> Iterator[str]:
+    """The stack's database: SQLite in its folder, or the (private) PostgreSQL at url, migrated to head."""
+    if url is None:
+        with migrated_database("sqlite", tmp) as db_url:
+            yield db_url
+        return
+    from core.migrate import upgrade_to_head
+
+    upgrade_to_head(url)
+    yield url
+
+
+@contextmanager
+def chaos_stack(tmp: Path, database_url: str | None = None, **settings: str) -> Iterator[Chaos]:
     from sweatsync.embedded import free_port
 
     port = free_port()
@@ -137,7 +168,7 @@ def chaos_stack(tmp: Path, **settings: str) -> Iterator[Chaos]:
     try:
         with (
             pytest.MonkeyPatch.context() as mp,
-            migrated_database("sqlite", tmp) as db_url,
+            database(tmp, database_url) as db_url,
             isolated_env(mp, tmp, database_url=db_url, **values),
             ApiServer() as api,
             MemoryWatch() as memory,
