@@ -171,18 +171,24 @@ def _device(activity: Element) -> dict[str, Any]:
     return out
 
 
-def parse_tcx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
-    """Activities of a TCX file; FileRejected(reason) when it cannot become a session."""
-    if not data.strip():
-        raise FileRejected("the file is empty")
+@dataclass
+class _Scan:
+    """What one pass over a TCX file found: its finished activities and the points it did not keep."""
+
+    # (activity, device, extras)
+    finished: list[tuple[_Open, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    points: int = 0
+    course_points: int = 0
+    skipped_points: int = 0  # multisport transitions and anything outside an Activity
+    fault: str | None = None
+
+
+def _scan(data: bytes, max_points: int) -> _Scan:
+    """Stream the XML once; each point and lap is dropped from the tree once read, so memory stays flat."""
+    scan = _Scan()
     stack: list[Element] = []
     names: list[str] = []
     current: _Open | None = None
-    finished: list[tuple[_Open, dict[str, Any], dict[str, Any]]] = []  # (activity, device, extras)
-    points = 0
-    course_points = 0
-    skipped_points = 0  # multisport transitions and anything outside an Activity
-    fault: str | None = None
     try:
         for event, elem in iter_xml(data, "TCX", "TrainingCenterDatabase", element_cap(max_points)):
             name = local_name(elem.tag)
@@ -198,84 +204,100 @@ def parse_tcx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
             names.pop()
             parent = stack[-1] if stack else None
             if name == "Trackpoint":
-                points += 1
-                if points > max_points:
+                scan.points += 1
+                if scan.points > max_points:
                     raise points_over_cap("TCX", max_points)
                 if current is not None and "Lap" in names:
                     current.track.add(*_read_point(elem))
                 elif "Courses" in names:
-                    course_points += 1
+                    scan.course_points += 1
                 else:
-                    skipped_points += 1
-                if parent is not None:
-                    parent.remove(elem)  # the parent Track holds only this point: memory stays flat
+                    scan.skipped_points += 1
             elif name == "Lap" and current is not None:
                 current.laps.append(_read_lap(elem))
-                if parent is not None:
-                    parent.remove(elem)
             elif name == "Activity" and current is not None and "Activities" in names:
                 extras: dict[str, Any] = {}
                 started = parse_time(_child_text(elem, "Id"))
                 if started is not None:
                     extras["start_time_s"] = started[0]
-                finished.append((current, _device(elem), extras))
+                scan.finished.append((current, _device(elem), extras))
                 current = None
-                if parent is not None:
-                    parent.remove(elem)
+            else:
+                continue
+            if parent is not None:
+                parent.remove(elem)  # e.g. the parent Track holds only this point
     except ParseError as exc:
-        fault = broken_xml_reason("TCX", exc)
+        scan.fault = broken_xml_reason("TCX", exc)
         if current is not None:
-            finished.append((current, {}, {"cut_off": True}))
+            scan.finished.append((current, {}, {"cut_off": True}))
+    return scan
 
-    activities: list[Activity] = []
-    notes: list[str] = []
-    if fault is not None and not any(extras.get("cut_off") for _, _, extras in finished):
-        notes.append(f"{fault}; the activities before the damage were kept")
-    for opened, device, extras in finished:
-        track = opened.track
-        if len(track) < MIN_POINTS:
-            if len(track):
-                notes.append(
-                    f"a {opened.sport_label or 'TCX'} activity with only {len(track)} timed track points "
-                    "was ignored"
-                )
-            continue
-        sport, sub_sport = sport_from_label(opened.sport_label)
-        summary = _summary(opened.laps)
-        if opened.sport_label:
-            summary["sport_label"] = opened.sport_label[:60]
-        if "start_time_s" in extras:
-            summary["start_time"] = datetime.fromtimestamp(extras["start_time_s"], tz=UTC)
-        cut_off = bool(extras.get("cut_off"))
-        warnings = [f"{fault}; the track points before the damage were kept"] if cut_off else []
-        activity = track.build(
-            what="TCX",
-            sport=sport,
-            sub_sport=sub_sport,
-            device=device,
-            summary=summary,
-            decoder=DECODER,
-            warnings=warnings,
-        )
-        activity.partial = cut_off
-        activities.append(activity)
 
-    if not activities:
-        if fault is not None and not finished:
-            raise FileRejected(fault)
-        if course_points and not finished:
-            raise FileRejected(
-                "this TCX file holds a course (a planned route), not a recorded activity: there is nothing "
-                "to analyse"
+def _activity(
+    opened: _Open, device: dict[str, Any], extras: dict[str, Any], fault: str | None, notes: list[str]
+) -> Activity | None:
+    """One finished `<Activity>` as an Activity; None (with a note) when it has too few timed points."""
+    track = opened.track
+    if len(track) < MIN_POINTS:
+        if len(track):
+            notes.append(
+                f"a {opened.sport_label or 'TCX'} activity with only {len(track)} timed track points "
+                "was ignored"
             )
-        timed = sum(len(o.track) for o, _, _ in finished)
-        if timed == 0:
-            raise FileRejected("no track points in this TCX file")
-        raise FileRejected(f"too little data to be an activity ({timed} track points)")
+        return None
+    sport, sub_sport = sport_from_label(opened.sport_label)
+    summary = _summary(opened.laps)
+    if opened.sport_label:
+        summary["sport_label"] = opened.sport_label[:60]
+    if "start_time_s" in extras:
+        summary["start_time"] = datetime.fromtimestamp(extras["start_time_s"], tz=UTC)
+    cut_off = bool(extras.get("cut_off"))
+    warnings = [f"{fault}; the track points before the damage were kept"] if cut_off else []
+    activity = track.build(
+        what="TCX",
+        sport=sport,
+        sub_sport=sub_sport,
+        device=device,
+        summary=summary,
+        decoder=DECODER,
+        warnings=warnings,
+    )
+    activity.partial = cut_off
+    return activity
+
+
+def _rejected(scan: _Scan) -> FileRejected:
+    """Why a TCX file with no usable activity cannot become a session."""
+    if scan.fault is not None and not scan.finished:
+        return FileRejected(scan.fault)
+    if scan.course_points and not scan.finished:
+        return FileRejected(
+            "this TCX file holds a course (a planned route), not a recorded activity: there is nothing "
+            "to analyse"
+        )
+    timed = sum(len(o.track) for o, _, _ in scan.finished)
+    if timed == 0:
+        return FileRejected("no track points in this TCX file")
+    return FileRejected(f"too little data to be an activity ({timed} track points)")
+
+
+def parse_tcx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
+    """Activities of a TCX file; FileRejected(reason) when it cannot become a session."""
+    if not data.strip():
+        raise FileRejected("the file is empty")
+    scan = _scan(data, max_points)
+    notes: list[str] = []
+    if scan.fault is not None and not any(extras.get("cut_off") for _, _, extras in scan.finished):
+        notes.append(f"{scan.fault}; the activities before the damage were kept")
+    built = (_activity(opened, device, extras, scan.fault, notes) for opened, device, extras in scan.finished)
+    activities = [activity for activity in built if activity is not None]
+    if not activities:
+        raise _rejected(scan)
     finish_activities(activities, notes)
-    if skipped_points:
+    if scan.skipped_points:
         for activity in activities:
             activity.warnings.append(
-                f"{skipped_points:,} track points outside any activity (multisport transitions) were left out"
+                f"{scan.skipped_points:,} track points outside any activity (multisport transitions) were "
+                "left out"
             )
     return ParseResult(activities=activities, warnings=list(notes), decoder=DECODER)
