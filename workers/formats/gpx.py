@@ -163,6 +163,66 @@ def _device(gpx: gpxpy.gpx.GPX) -> dict[str, Any]:
     return {"creator": creator[:100]} if creator else {}
 
 
+def _read(text: str) -> gpxpy.gpx.GPX:
+    """gpxpy's reading of the file, with ElementTree's namespace map as it was before."""
+    # gpxpy registers the file's namespace prefixes in ElementTree's process-wide map; put it back after,
+    # so that files cannot grow it (and the cost of every later registration) across a worker's life.
+    registry = getattr(ElementTree, "_namespace_map", None)
+    saved = dict(registry) if isinstance(registry, dict) else None
+    try:
+        return gpxpy.parse(text)
+    except Exception as exc:  # gpxpy raises GPXException, ValueError, ... : any of them is about the file
+        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise FileRejected(f"this GPX file could not be read ({detail})") from exc
+    finally:
+        if saved is not None and isinstance(registry, dict):
+            registry.clear()
+            registry.update(saved)
+
+
+def _track_points(track: gpxpy.gpx.GPXTrack) -> TrackBuilder:
+    builder = TrackBuilder()
+    for segment in track.segments:
+        builder.new_segment()
+        for point in segment.points:
+            when = None if point.time is None else utc_seconds(point.time)
+            builder.add(when, _point(point))
+    return builder
+
+
+def _build(track: gpxpy.gpx.GPXTrack, builder: TrackBuilder, device: dict[str, Any]) -> Activity:
+    sport, sub_sport = sport_from_label(track.type)
+    summary: dict[str, Any] = {}
+    if track.type:
+        summary["sport_label"] = track.type.strip()[:60]
+    if track.name:
+        summary["name"] = track.name.strip()[:200]
+    return builder.build(
+        what="GPX",
+        sport=sport,
+        sub_sport=sub_sport,
+        device=dict(device),
+        summary=summary,
+        decoder=DECODER,
+        warnings=[],
+    )
+
+
+def _no_activity(seen: _Screened, untimed_tracks: int) -> FileRejected:
+    """Why a GPX file with track points has no usable activity."""
+    if untimed_tracks and seen.timed_points:
+        return FileRejected(
+            f"the times of the track points in this GPX file could not be read (for example "
+            f"{seen.time_sample!r})"
+        )
+    if untimed_tracks:
+        return FileRejected(
+            "the track points in this GPX file have no times: it looks like a planned route, not a "
+            "recorded activity"
+        )
+    return FileRejected(f"too little data to be an activity ({seen.track_points} track points)")
+
+
 def parse_gpx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
     """Activities of a GPX file; FileRejected(reason) when it cannot become a session."""
     if not data.strip():
@@ -177,65 +237,20 @@ def parse_gpx(data: bytes, *, max_points: int = MAX_POINTS) -> ParseResult:
         raise FileRejected("no track points in this GPX file")
     text = decode_xml_text(data, "GPX")
     _check_for_gpxpy(text)
-    # gpxpy registers the file's namespace prefixes in ElementTree's process-wide map; put it back after,
-    # so that files cannot grow it (and the cost of every later registration) across a worker's life.
-    registry = getattr(ElementTree, "_namespace_map", None)
-    saved = dict(registry) if isinstance(registry, dict) else None
-    try:
-        gpx = gpxpy.parse(text)
-    except Exception as exc:  # gpxpy raises GPXException, ValueError, ... : any of them is about the file
-        detail = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise FileRejected(f"this GPX file could not be read ({detail})") from exc
-    finally:
-        if saved is not None and isinstance(registry, dict):
-            registry.clear()
-            registry.update(saved)
-
+    gpx = _read(text)
     device = _device(gpx)
     activities: list[Activity] = []
     notes: list[str] = []
     untimed_tracks = 0
     for track in gpx.tracks:
-        builder = TrackBuilder()
-        for segment in track.segments:
-            builder.new_segment()
-            for point in segment.points:
-                when = None if point.time is None else utc_seconds(point.time)
-                builder.add(when, _point(point))
+        builder = _track_points(track)
         if len(builder) == 0:
             untimed_tracks += 1 if builder.untimed else 0
-            continue
-        if len(builder) < MIN_POINTS:
+        elif len(builder) < MIN_POINTS:
             notes.append(f"a track with only {len(builder)} timed points was ignored")
-            continue
-        sport, sub_sport = sport_from_label(track.type)
-        summary: dict[str, Any] = {}
-        if track.type:
-            summary["sport_label"] = track.type.strip()[:60]
-        if track.name:
-            summary["name"] = track.name.strip()[:200]
-        activities.append(
-            builder.build(
-                what="GPX",
-                sport=sport,
-                sub_sport=sub_sport,
-                device=dict(device),
-                summary=summary,
-                decoder=DECODER,
-                warnings=[],
-            )
-        )
+        else:
+            activities.append(_build(track, builder, device))
     if not activities:
-        if untimed_tracks and seen.timed_points:
-            raise FileRejected(
-                f"the times of the track points in this GPX file could not be read (for example "
-                f"{seen.time_sample!r})"
-            )
-        if untimed_tracks:
-            raise FileRejected(
-                "the track points in this GPX file have no times: it looks like a planned route, not a "
-                "recorded activity"
-            )
-        raise FileRejected(f"too little data to be an activity ({seen.track_points} track points)")
+        raise _no_activity(seen, untimed_tracks)
     finish_activities(activities, notes)
     return ParseResult(activities=activities, warnings=list(notes), decoder=DECODER)
