@@ -153,19 +153,8 @@ def _entry_error(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def expand_zip(
-    data: bytes,
-    *,
-    max_entries: int = MAX_ENTRIES,
-    max_entry_bytes: int = MAX_ENTRY_BYTES,
-    max_total_bytes: int = MAX_TOTAL_BYTES,
-) -> list[ZipEntry]:
-    """The files of a zip upload, in archive order, each readable (data, kind) or with its error.
-
-    FileRejected for the whole archive when it is damaged, holds more than `max_entries` files, or holds
-    no file at all (only folders and system files)."""
-    if max_entries < 1 or max_entry_bytes < 0 or max_total_bytes < 0:
-        raise ValueError("caps must be positive")
+def _open_zip(data: bytes, max_entries: int) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The archive and its files worth reading (no folders, no system files), or FileRejected for it whole."""
     if not data.startswith(ZIP_MAGIC):
         raise FileRejected("this is not a zip archive")
     records = _declared_records(data)
@@ -186,20 +175,50 @@ def expand_zip(
         raise _too_many(len(wanted), max_entries)
     if not wanted:
         raise FileRejected("the zip archive holds no files (only folders or system files)")
+    return archive, wanted
 
+
+def _typed_entry(name: str, content: bytes) -> ZipEntry:
+    """An unpacked file with its kind, or the reason it is not a workout file we read."""
+    if not content:
+        return ZipEntry(name, None, "this file is empty")
+    try:
+        kind = sniff_kind(content[:SNIFF_BYTES], name)
+    except FileRejected as exc:
+        return ZipEntry(name, None, exc.reason)
+    if kind == "zip":
+        return ZipEntry(name, None, "archives inside archives are not accepted")
+    return ZipEntry(name, content, None, kind)
+
+
+def expand_zip(
+    data: bytes,
+    *,
+    max_entries: int = MAX_ENTRIES,
+    max_entry_bytes: int = MAX_ENTRY_BYTES,
+    max_total_bytes: int = MAX_TOTAL_BYTES,
+) -> list[ZipEntry]:
+    """The files of a zip upload, in archive order, each readable (data, kind) or with its error.
+
+    FileRejected for the whole archive when it is damaged, holds more than `max_entries` files, or holds
+    no file at all (only folders and system files)."""
+    if max_entries < 1 or max_entry_bytes < 0 or max_total_bytes < 0:
+        raise ValueError("caps must be positive")
+    archive, wanted = _open_zip(data, max_entries)
     over_total = (
         f"not read: the archive unpacks to more than {human_size(max_total_bytes)} in all, the most one "
         "upload may hold"
+    )
+    too_large = (
+        f"this file is larger than {human_size(max_entry_bytes)} when unpacked, which is more than any "
+        "activity file needs"
     )
     out: list[ZipEntry] = []
     total = 0
     exhausted = False
     for info in wanted:
         name = display_name(info.filename)
-        if exhausted:
-            out.append(ZipEntry(name, None, over_total))
-            continue
-        error = _entry_error(info)
+        error = over_total if exhausted else _entry_error(info)
         if error is not None:
             out.append(ZipEntry(name, None, error))
             continue
@@ -211,30 +230,9 @@ def expand_zip(
             out.append(ZipEntry(name, None, f"this file is damaged inside the archive: {damaged}"))
             continue
         if over:
-            if budget < max_entry_bytes:
-                exhausted = True
-                out.append(ZipEntry(name, None, over_total))
-            else:
-                out.append(
-                    ZipEntry(
-                        name,
-                        None,
-                        f"this file is larger than {human_size(max_entry_bytes)} when unpacked, which is "
-                        "more than any activity file needs",
-                    )
-                )
+            exhausted = budget < max_entry_bytes  # the whole archive's budget ran out, not this file's
+            out.append(ZipEntry(name, None, over_total if exhausted else too_large))
             continue
         total += len(content)
-        if not content:
-            out.append(ZipEntry(name, None, "this file is empty"))
-            continue
-        try:
-            kind = sniff_kind(content[:SNIFF_BYTES], name)
-        except FileRejected as exc:
-            out.append(ZipEntry(name, None, exc.reason))
-            continue
-        if kind == "zip":
-            out.append(ZipEntry(name, None, "archives inside archives are not accepted"))
-            continue
-        out.append(ZipEntry(name, content, None, kind))
+        out.append(_typed_entry(name, content))
     return out
