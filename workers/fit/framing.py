@@ -287,7 +287,6 @@ def split_segments(data: bytes) -> tuple[list[Segment], list[str]]:
     pos = 0
     headers = 0
     while pos < size:
-        rest = size - pos
         if headers >= MAX_SEGMENTS:
             warnings.append(
                 f"the file holds more than {MAX_SEGMENTS:,} chained FIT files; only the first "
@@ -295,30 +294,18 @@ def split_segments(data: bytes) -> tuple[list[Segment], list[str]]:
             )
             break
         if not _looks_like_header(data[pos : pos + 14]):
-            tail = data[pos:]
-            if tail.count(0) != len(tail):  # zero padding after the last file is harmless
-                if _plausible_header_size(data[pos]):
-                    what = "starts with a damaged FIT header"
-                else:
-                    what = "is not FIT data"
-                warnings.append(
-                    f"the rest of the upload ({rest:,} bytes after byte {pos:,}) {what} and was ignored; "
-                    "only the part before it was used"
-                )
+            trailing = _trailing_warning(data, pos)
+            if trailing:
+                warnings.append(trailing)
             break
         headers += 1
         header_size = data[pos]
-        if header_size > rest:
+        if header_size > size - pos:
             warnings.append(f"the upload ends inside a FIT header at byte {pos:,}; that part was ignored")
             break
         data_size = struct.unpack_from("<I", data, pos + 4)[0]
-        header_warnings: list[str] = []
-        if header_size >= 14:
-            header_crc = struct.unpack_from("<H", data, pos + 12)[0]
-            if header_crc and crc16(data[pos : pos + 12]) != header_crc:
-                header_warnings.append("the file header's checksum does not match; the data was read anyway")
+        header_warnings = _header_warnings(data, pos, header_size)
         body_start = pos + header_size
-        index = len(segments)
         if data_size == 0:
             after = body_start + 2
             if size - body_start <= 2 or _looks_like_header(data[after : after + 14]):
@@ -327,42 +314,75 @@ def split_segments(data: bytes) -> tuple[list[Segment], list[str]]:
             if _looks_like_header(data[body_start : body_start + 14]):
                 pos = body_start  # an empty FIT file without even a CRC
                 continue
-            scan = _scan_for_decoding(data, body_start, size)
-            seg = Segment(
-                index, pos, _payload(data, pos, header_size, scan.body), scan.messages, partial=True
-            )
-            seg.fault = UNFINISHED
-            seg.warnings = [
-                *header_warnings,
-                f"{UNFINISHED} (its header says it holds no data); the messages written before it stopped "
-                "were recovered",
-            ]
-            _note_repairs(seg, scan)
-            segments.append(seg)
+            segments.append(_unfinished_segment(data, pos, header_size, len(segments), header_warnings))
             break  # without a declared size the end of this file cannot be known: nothing after it is read
         declared_end = body_start + data_size
-        stop = min(declared_end, size)
-        scan = _scan_for_decoding(data, body_start, stop)
-        seg = Segment(index, pos, _payload(data, pos, header_size, scan.body), scan.messages)
-        seg.warnings.extend(header_warnings)
-        _note_repairs(seg, scan)
-        if scan.fault is None and declared_end > size:
-            scan.fault, scan.fault_kind = CUT_OFF, "eof"
-        if scan.fault is not None:
-            seg.partial = True
-            seg.fault = scan.fault
-            seg.warnings.append(f"{scan.fault}; the data before the break was kept")
-        elif declared_end + 2 > size:
-            seg.warnings.append("the file ends without its checksum, so its data could not be verified")
-        else:
-            stored = struct.unpack_from("<H", data, declared_end)[0]
-            if crc16(data[pos:declared_end]) != stored:
-                seg.warnings.append(CRC_MISMATCH)
-        segments.append(seg)
+        segments.append(_sized_segment(data, pos, header_size, len(segments), declared_end, header_warnings))
         if declared_end > size:
             break
         pos = declared_end + 2
     return segments, warnings
+
+
+def _trailing_warning(data: bytes, pos: int) -> str | None:
+    """Why the bytes after the last FIT file were ignored; None for harmless zero padding."""
+    tail = data[pos:]
+    if tail.count(0) == len(tail):
+        return None
+    what = "starts with a damaged FIT header" if _plausible_header_size(data[pos]) else "is not FIT data"
+    return (
+        f"the rest of the upload ({len(data) - pos:,} bytes after byte {pos:,}) {what} and was ignored; "
+        "only the part before it was used"
+    )
+
+
+def _header_warnings(data: bytes, pos: int, header_size: int) -> list[str]:
+    """Check the optional header CRC (0 means not computed); a mismatch is noted, never fatal."""
+    if header_size >= 14:
+        header_crc = struct.unpack_from("<H", data, pos + 12)[0]
+        if header_crc and crc16(data[pos : pos + 12]) != header_crc:
+            return ["the file header's checksum does not match; the data was read anyway"]
+    return []
+
+
+def _unfinished_segment(
+    data: bytes, pos: int, header_size: int, index: int, header_warnings: list[str]
+) -> Segment:
+    """A file whose header declares no data although messages follow: keep what is well formed."""
+    scan = _scan_for_decoding(data, pos + header_size, len(data))
+    seg = Segment(index, pos, _payload(data, pos, header_size, scan.body), scan.messages, partial=True)
+    seg.fault = UNFINISHED
+    seg.warnings = [
+        *header_warnings,
+        f"{UNFINISHED} (its header says it holds no data); the messages written before it stopped "
+        "were recovered",
+    ]
+    _note_repairs(seg, scan)
+    return seg
+
+
+def _sized_segment(
+    data: bytes, pos: int, header_size: int, index: int, declared_end: int, header_warnings: list[str]
+) -> Segment:
+    """A file with a declared size: scan up to it, then say where it broke or whether its CRC holds."""
+    size = len(data)
+    scan = _scan_for_decoding(data, pos + header_size, min(declared_end, size))
+    seg = Segment(index, pos, _payload(data, pos, header_size, scan.body), scan.messages)
+    seg.warnings.extend(header_warnings)
+    _note_repairs(seg, scan)
+    if scan.fault is None and declared_end > size:
+        scan.fault, scan.fault_kind = CUT_OFF, "eof"
+    if scan.fault is not None:
+        seg.partial = True
+        seg.fault = scan.fault
+        seg.warnings.append(f"{scan.fault}; the data before the break was kept")
+    elif declared_end + 2 > size:
+        seg.warnings.append("the file ends without its checksum, so its data could not be verified")
+    else:
+        stored = struct.unpack_from("<H", data, declared_end)[0]
+        if crc16(data[pos:declared_end]) != stored:
+            seg.warnings.append(CRC_MISMATCH)
+    return seg
 
 
 def _note_repairs(seg: Segment, scan: _Scan) -> None:
