@@ -174,39 +174,16 @@ def _scan(data: bytes, start: int, stop: int, wanted: frozenset[int] | None) -> 
             compressed = True
             nxt = pos + 1 + size
         elif head & 0x40:  # definition message
-            if pos + 6 > stop:
-                fault_kind = "eof"
+            definition = _read_definition(data, pos, stop, wanted)
+            if isinstance(definition, str):
+                fault_kind = definition
                 break
-            if data[pos + 2] > 1:  # architecture: 0 little endian, 1 big endian
-                fault_kind = "definition"
-                break
-            local = head & 0x0F
-            n_fields = data[pos + 5]
-            fields_end = pos + 6 + 3 * n_fields
-            nxt = fields_end
-            has_dev = bool(head & 0x20)
-            if has_dev:
-                if fields_end + 1 > stop:
-                    fault_kind = "eof"
-                    break
-                nxt = fields_end + 1 + 3 * data[fields_end]
-            if nxt > stop:
-                fault_kind = "eof"
-                break
-            field_sizes = data[pos + 7 : fields_end : 3]
-            total = sum(field_sizes)
-            empty = field_sizes.count(0)
-            if has_dev:
-                dev_sizes = data[fields_end + 2 : nxt : 3]
-                total += sum(dev_sizes)
-                empty += dev_sizes.count(0)
-            sizes[local] = total
-            endian = "<" if data[pos + 2] == 0 else ">"
-            keep = wanted is None or struct.unpack_from(endian + "H", data, pos + 3)[0] in wanted
-            kept[local] = keep
-            if keep and empty:
-                rewrite = _drop_empty_fields(data, pos, fields_end, nxt, has_dev)
-                dropped += empty
+            local, nxt = definition.local, definition.end
+            sizes[local] = definition.size
+            kept[local] = definition.keep
+            if definition.keep and definition.empty:
+                rewrite = _drop_empty_fields(data, pos, definition.fields_end, nxt, definition.has_dev)
+                dropped += definition.empty
         else:  # normal data message
             local = head & 0x0F
             size = sizes.get(local)
@@ -228,20 +205,64 @@ def _scan(data: bytes, start: int, stop: int, wanted: frozenset[int] | None) -> 
     if pos > run_start:
         pieces.append(data[run_start:pos])
     body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-    fault = None
+    return _Scan(pos, count, _fault_text(fault_kind, pos), fault_kind, body, dropped, compressed)
+
+
+@dataclass
+class _Definition:
+    local: int  # local message type it defines
+    end: int  # where the next message starts
+    size: int  # bytes of each data message it defines
+    keep: bool  # its global message number is wanted
+    empty: int  # zero-size field definitions in it
+    fields_end: int  # end of the native field definitions
+    has_dev: bool  # developer field definitions follow the native ones
+
+
+def _read_definition(data: bytes, pos: int, stop: int, wanted: frozenset[int] | None) -> _Definition | str:
+    """Size up the definition message at pos, or say why it cannot be read ("eof" or "definition")."""
+    if pos + 6 > stop:
+        return "eof"
+    if data[pos + 2] > 1:  # architecture: 0 little endian, 1 big endian
+        return "definition"
+    head = data[pos]
+    n_fields = data[pos + 5]
+    fields_end = pos + 6 + 3 * n_fields
+    nxt = fields_end
+    has_dev = bool(head & 0x20)
+    if has_dev:
+        if fields_end + 1 > stop:
+            return "eof"
+        nxt = fields_end + 1 + 3 * data[fields_end]
+    if nxt > stop:
+        return "eof"
+    field_sizes = data[pos + 7 : fields_end : 3]
+    total = sum(field_sizes)
+    empty = field_sizes.count(0)
+    if has_dev:
+        dev_sizes = data[fields_end + 2 : nxt : 3]
+        total += sum(dev_sizes)
+        empty += dev_sizes.count(0)
+    endian = "<" if data[pos + 2] == 0 else ">"
+    keep = wanted is None or struct.unpack_from(endian + "H", data, pos + 3)[0] in wanted
+    return _Definition(head & 0x0F, nxt, total, keep, empty, fields_end, has_dev)
+
+
+def _fault_text(fault_kind: str | None, pos: int) -> str | None:
+    """The break found by the scan, in words for the athlete."""
     if fault_kind == "eof":
-        fault = CUT_OFF
-    elif fault_kind == "undefined":
-        fault = (
+        return CUT_OFF
+    if fault_kind == "undefined":
+        return (
             f"the file is damaged: a data message at byte {pos:,} refers to a message definition that does "
             "not exist, so the data after that point could not be read"
         )
-    elif fault_kind == "definition":
-        fault = (
+    if fault_kind == "definition":
+        return (
             f"the file is damaged: the message definition at byte {pos:,} is invalid, so the data after that "
             "point could not be read"
         )
-    return _Scan(pos, count, fault, fault_kind, body, dropped, compressed)
+    return None
 
 
 def _scan_for_decoding(data: bytes, start: int, stop: int) -> _Scan:
