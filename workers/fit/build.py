@@ -565,21 +565,10 @@ def _leg_sweat_from_running_total(legs: list[Activity]) -> None:
 
 
 def _segment_activities(ctx: FileContext, seg: SegmentResult) -> list[Activity]:
+    """The activities of one segment: its records cleaned up, then cut into one activity per leg."""
     data = seg.data
-    ts = np.asarray(data.ts, dtype=np.float64)
-    columns = {name: float_column(values) for name, values in data.columns.items()}
-    keep = plausible_times(ts)
     warnings = list(seg.warnings)
-    dropped = int(ts.size - keep.sum())
-    if dropped:
-        ts = ts[keep]
-        columns = {name: col[keep] for name, col in columns.items()}
-        what = (
-            "record with an out-of-order or impossible timestamp was"
-            if dropped == 1
-            else ("records with out-of-order or impossible timestamps were")
-        )
-        warnings.append(f"{dropped:,} {what} ignored")
+    ts, columns = _plausible_records(data, warnings)
     if ctx.hr_t.size:
         # Beats stored by an HRM-Swim/Tri strap win over record.heart_rate (the wrist sensor under water): the
         # device's own lap and session averages come from them, and the FIT SDK merges them the same way.
@@ -587,7 +576,6 @@ def _segment_activities(ctx: FileContext, seg: SegmentResult) -> list[Activity]:
         columns["heart_rate"] = np.where(np.isnan(merged), columns["heart_rate"], merged)
     pauses = timer_pauses(data.events)
     legs = _legs(data)
-    out: list[Activity] = []
     if not legs:
         sport, sub_sport = _sport_message(data)
         act = _activity(ctx, seg, ts, columns, pauses, None, None, sport, sub_sport, warnings)
@@ -599,9 +587,44 @@ def _segment_activities(ctx: FileContext, seg: SegmentResult) -> list[Activity]:
     if len(legs) > MAX_LEGS:
         warnings.append(f"the file holds {len(legs):,} sessions; only the first {MAX_LEGS} were read")
         legs = legs[:MAX_LEGS]
+    out = _leg_activities(ctx, seg, ts, columns, pauses, legs, warnings)
+    if seg.partial and out:
+        out[-1].partial = True
+    return out
+
+
+def _plausible_records(data: SegmentData, warnings: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Timestamps and columns without the records whose time goes backwards or jumps by days."""
+    ts = np.asarray(data.ts, dtype=np.float64)
+    columns = {name: float_column(values) for name, values in data.columns.items()}
+    keep = plausible_times(ts)
+    dropped = int(ts.size - keep.sum())
+    if dropped:
+        ts = ts[keep]
+        columns = {name: col[keep] for name, col in columns.items()}
+        what = (
+            "record with an out-of-order or impossible timestamp was"
+            if dropped == 1
+            else ("records with out-of-order or impossible timestamps were")
+        )
+        warnings.append(f"{dropped:,} {what} ignored")
+    return ts, columns
+
+
+def _leg_activities(
+    ctx: FileContext,
+    seg: SegmentResult,
+    ts: np.ndarray,
+    columns: dict[str, np.ndarray],
+    pauses: list[tuple[float, float]],
+    legs: list[_Leg],
+    warnings: list[str],
+) -> list[Activity]:
+    """One activity per leg with at least two records; transitions and legs without a start are left out."""
     # Leg i takes the records in [start_i, start_i+1); the first leg also those before it. ts is sorted.
     starts = [leg.start if leg.start is not None else np.inf for leg in legs]
     bounds = np.searchsorted(ts, np.array(starts[1:] + [np.inf]), side="left")
+    out: list[Activity] = []
     skipped: list[str] = []
     for i, leg in enumerate(legs):
         if len(legs) == 1:
@@ -617,26 +640,13 @@ def _segment_activities(ctx: FileContext, seg: SegmentResult) -> list[Activity]:
             skipped.append(leg.sport or "unknown")
             continue
         idx = slice(low, high)
-        act = _activity(
-            ctx,
-            seg,
-            ts[idx],
-            {name: col[idx] for name, col in columns.items()},
-            pauses,
-            leg.fields,
-            leg.dev,
-            leg.sport,
-            leg.sub_sport,
-            warnings,
-        )
-        out.append(act)
+        leg_ts, leg_columns = ts[idx], {name: col[idx] for name, col in columns.items()}
+        session, dev, sport, sub_sport = leg.fields, leg.dev, leg.sport, leg.sub_sport
+        out.append(_activity(ctx, seg, leg_ts, leg_columns, pauses, session, dev, sport, sub_sport, warnings))
     if skipped and out:
-        names = ", ".join(skipped)
-        note = f"legs without recorded data were skipped ({names})"
+        note = f"legs without recorded data were skipped ({', '.join(skipped)})"
         for act in out:
             act.warnings.append(note)
-    if seg.partial and out:
-        out[-1].partial = True
     return out
 
 
