@@ -662,44 +662,19 @@ def _activity(
     sub_sport: str | None,
     warnings: list[str],
 ) -> Activity:
+    """One activity from the records of one leg, with times counted from its first record."""
     origin = float(ts[0])
-    channels: dict[str, np.ndarray | None] = {}
-
-    def carried(arr: np.ndarray | None) -> np.ndarray | None:
-        return arr if arr is not None and arr.size and not np.all(np.isnan(arr)) else None
-
-    for name in ("heart_rate", "speed", "altitude", "temperature", "cadence", "distance", "grade"):
-        channels[name] = carried(columns[name])
-    channels["power"] = carried(columns["power"])
-    if channels["power"] is None:
-        channels["power"] = carried(
-            columns["dev_power"]
-        )  # Stryd and other developer power, never over native
-    core = columns["core_temperature"]
-    dev_core = columns["dev_core_temperature"]
-    channels["core_temperature"] = carried(np.where(np.isnan(core), dev_core, core))
-    channels["skin_temperature"] = carried(columns["dev_skin_temperature"])
-
+    channels = _channels(columns)
     gps = bool(np.any(~np.isnan(columns["position_lat"])))
     lat, lon = _degrees(columns["position_lat"]), _degrees(columns["position_long"])
-    if sub_sport in INDOOR_SUB_SPORTS:
-        indoor: bool | None = True
-    elif gps:
-        indoor = False
-    else:
-        indoor = None
-
     end = float(ts[-1])
-    leg_pauses = [
-        (max(a, origin) - origin, min(b, end) - origin) for a, b in pauses if b > origin and a < end and b > a
-    ]
     summary = summary_of(seg.data, session, dev) if session is not None else {}
     act = Activity(
         t=ts - origin,
         start_time=fit_datetime(origin),
         sport=sport,
         sub_sport=sub_sport,
-        indoor=indoor,
+        indoor=_indoor(sub_sport, gps),
         device=device_of(seg.data),
         channels=channels,
         summary=summary,
@@ -707,9 +682,47 @@ def _activity(
         weather=_weather(ctx, seg, origin, end),
         lat=lat if gps else None,
         lon=lon if gps else None,
-        pauses=[p for p in leg_pauses if p[1] > p[0]],
+        pauses=_leg_pauses(pauses, origin, end),
         partial=False,
         warnings=[*ctx.file_warnings, *warnings],
         decoder=seg.decoder,
     )
     return act
+
+
+def _carried(arr: np.ndarray | None) -> np.ndarray | None:
+    """The column, or None when it holds no value at all (the device did not record it)."""
+    return arr if arr is not None and arr.size and not np.all(np.isnan(arr)) else None
+
+
+def _channels(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray | None]:
+    """The channels an activity carries, native values first and developer fields as fallbacks."""
+    channels: dict[str, np.ndarray | None] = {}
+    for name in ("heart_rate", "speed", "altitude", "temperature", "cadence", "distance", "grade"):
+        channels[name] = _carried(columns[name])
+    channels["power"] = _carried(columns["power"])
+    if channels["power"] is None:
+        # Stryd and other developer power, never over native
+        channels["power"] = _carried(columns["dev_power"])
+    core = columns["core_temperature"]
+    dev_core = columns["dev_core_temperature"]
+    channels["core_temperature"] = _carried(np.where(np.isnan(core), dev_core, core))
+    channels["skin_temperature"] = _carried(columns["dev_skin_temperature"])
+    return channels
+
+
+def _indoor(sub_sport: str | None, gps: bool) -> bool | None:
+    """Indoor by sub-sport, outdoor by GPS, else unknown."""
+    if sub_sport in INDOOR_SUB_SPORTS:
+        return True
+    if gps:
+        return False
+    return None
+
+
+def _leg_pauses(pauses: list[tuple[float, float]], origin: float, end: float) -> list[tuple[float, float]]:
+    """The timer pauses that fall within [origin, end], clipped to it and counted from origin."""
+    leg_pauses = [
+        (max(a, origin) - origin, min(b, end) - origin) for a, b in pauses if b > origin and a < end and b > a
+    ]
+    return [p for p in leg_pauses if p[1] > p[0]]
