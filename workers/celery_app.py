@@ -19,7 +19,16 @@ FALLBACK_BROKER_URL = "redis://127.0.0.1:6379/0"
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery("sweatsync", broker=settings.broker_url or FALLBACK_BROKER_URL, include=["workers.tasks"])
-    transport = {"visibility_timeout": settings.broker_visibility_timeout_s}
+    transport = {
+        "visibility_timeout": settings.broker_visibility_timeout_s,
+        # kombu scans for messages whose worker vanished only every interval x throttle (10 x 10 s); a
+        # broker restart then left in-flight tasks waiting 100 s past the visibility timeout. Scan every 10 s.
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+        # The scan takes a lock key that expires; a broker killed mid-scan keeps it in its append-only file,
+        # and with the default expiry no worker would scan for 5 minutes.
+        "unacked_mutex_expire": 60,
+    }
     app.conf.update(
         # At-least-once: ack after the task ran; a killed child puts its message back.
         task_acks_late=True,
