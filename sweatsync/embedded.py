@@ -1,7 +1,8 @@
 """`sweatsync up`: the whole service on one machine with nothing else installed.
 
 Starts a private redis-server (unless a broker URL is set), a Celery worker process with an
-embedded beat (sweeper and outbox relay), and the API in this process. Ctrl-C stops them all.
+embedded beat (sweeper and outbox relay), and the API in this process. A child that exits on its own is
+started again, as systemd or compose's restart policy would. Ctrl-C or SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from core.settings import get_settings, reset_settings_cache
@@ -96,27 +98,84 @@ def stop(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
         proc.wait()
 
 
+class Supervised:
+    """Keeps one child process running: when it exits on its own it is started again, after 1 s, then 2, 4...
+    up to `max_delay_s` while it keeps failing (reset once it has run for a minute).
+
+    Why: a Celery worker can exit on a broker restart (kombu's close path raises AttributeError while the
+    connection is gone: "Unrecoverable error ... 'NoneType' object has no attribute 'hostname'"), and nothing
+    else would bring it back under `sweatsync up`.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        start: Callable[[], subprocess.Popen[bytes]],
+        *,
+        first: subprocess.Popen[bytes] | None = None,
+        max_delay_s: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.restarts = 0
+        self._start = start
+        self._max_delay_s = max_delay_s
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # stop() and a restart never interleave
+        self.proc = first or start()
+        self._thread = threading.Thread(target=self._watch, name=f"supervise-{name}", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        delay = 1.0
+        while True:
+            started = time.monotonic()
+            code = self.proc.wait()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started > 60:
+                delay = 1.0
+            log.warning("%s exited with code %s; starting it again in %.0f s", self.name, code, delay)
+            if self._stopping.wait(delay):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                try:
+                    self.proc = self._start()
+                    self.restarts += 1
+                except Exception:  # e.g. its port still taken: try again after a longer pause
+                    log.exception("could not start %s again", self.name)
+            delay = min(delay * 2, self._max_delay_s)
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        with self._lock:
+            self._stopping.set()
+        stop(self.proc, timeout_s)
+        self._thread.join(timeout=5)
+
+
 @contextlib.contextmanager
 def background_services(*, concurrency: int = 2) -> Iterator[None]:
     settings = get_settings()
     var = settings.var_dir.resolve()
     var.mkdir(parents=True, exist_ok=True)
-    started: list[subprocess.Popen[bytes]] = []
+    started: list[Supervised] = []
     try:
         if not settings.broker_url:
-            proc, url = start_redis(var / "redis")
-            started.append(proc)
+            redis_dir = var / "redis"
+            port = free_port()
+            proc, url = start_redis(redis_dir, port)
+            # Restarted on the same port and data directory: the append-only file brings the queue back.
+            started.append(Supervised("redis-server", lambda: start_redis(redis_dir, port)[0], first=proc))
             os.environ["SWEATSYNC_BROKER_URL"] = url
             reset_settings_cache()
             log.info("started redis-server on %s", url)
-        worker = subprocess.Popen(
-            worker_command(concurrency=concurrency, beat=True, schedule_file=var / "beat")
-        )
-        started.append(worker)
+        command = worker_command(concurrency=concurrency, beat=True, schedule_file=var / "beat")
+        started.append(Supervised("the Celery worker", lambda: subprocess.Popen(command)))
         yield
     finally:
-        for proc in reversed(started):
-            stop(proc)
+        for child in reversed(started):
+            child.stop()
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:

@@ -26,6 +26,12 @@ def test_compose_runs_redis_with_an_append_only_file_postgres_the_api_workers_be
     assert "noeviction" in services["redis"]["command"]
 
 
+def test_every_service_is_started_again_when_it_exits_on_its_own() -> None:
+    services = compose()["services"]
+    policies = {name: svc.get("restart") for name, svc in services.items()}
+    assert policies == dict.fromkeys(services, "unless-stopped")
+
+
 def test_every_variable_compose_sets_is_a_setting_the_code_reads() -> None:
     env = compose()["x-sweatsync-env"]
     assert set(env) <= SETTING_NAMES, set(env) - SETTING_NAMES

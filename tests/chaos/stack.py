@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from conftest import isolated_env, migrated_database
 from core.db import unit_of_work
 from core.models import AlertOutbox, Upload, WorkoutSession
-from support.services import ApiServer, celery_worker
-from sweatsync.embedded import start_redis, stop
+from support.services import ApiServer, celery_worker, supervised_worker
+from sweatsync.embedded import Supervised, start_redis, stop
 
 
 @dataclass
@@ -104,6 +104,15 @@ class Chaos:
         ) as proc:
             self.memory.watch(proc.pid)
             yield proc
+
+    @contextmanager
+    def supervised_worker(self, concurrency: int = 2, name: str = "worker") -> Iterator[Supervised]:
+        """Started again when it exits on its own, as `sweatsync up` and compose's restart policy do."""
+        with supervised_worker(
+            self.env, concurrency=concurrency, beat=True, log=self.tmp / f"{name}.log"
+        ) as worker:
+            self.memory.watch(worker.proc.pid)
+            yield worker
 
 
 def counts() -> dict[str, int]:

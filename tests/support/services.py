@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from sweatsync.embedded import free_port, start_redis, stop, worker_command
+from sweatsync.embedded import Supervised, free_port, start_redis, stop, worker_command
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO.parent / "shared" / "fit-samples"
@@ -97,17 +97,37 @@ def smtp_server(sink: Sink | None = None) -> Iterator[tuple[str, Sink]]:
         controller.stop()
 
 
+def _start_worker(
+    env: dict[str, str], *, concurrency: int, beat: bool, log: Path
+) -> subprocess.Popen[bytes]:
+    cmd = worker_command(concurrency=concurrency, beat=beat, schedule_file=log.parent / "beat")
+    with open(log, "ab") as fh:
+        return subprocess.Popen(cmd, env={**os.environ, **env}, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
+
+
 @contextmanager
 def celery_worker(
     env: dict[str, str], *, concurrency: int = 2, beat: bool = False, log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    cmd = worker_command(concurrency=concurrency, beat=beat, schedule_file=log.parent / "beat")
-    with open(log, "ab") as fh:
-        proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
+    proc = _start_worker(env, concurrency=concurrency, beat=beat, log=log)
     try:
         yield proc
     finally:
         stop(proc, timeout_s=20)
+
+
+@contextmanager
+def supervised_worker(
+    env: dict[str, str], *, concurrency: int = 2, beat: bool = False, log: Path
+) -> Iterator[Supervised]:
+    """A worker started again when it exits on its own, as `sweatsync up` and compose's restart policy do."""
+    worker = Supervised(
+        "the Celery worker", lambda: _start_worker(env, concurrency=concurrency, beat=beat, log=log)
+    )
+    try:
+        yield worker
+    finally:
+        worker.stop(timeout_s=20)
 
 
 class ApiServer:

