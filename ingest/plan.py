@@ -22,11 +22,22 @@ from workers.activity import Activity
 from workers.analysis import athlete_from_profile
 from workers.physiology import analyze, calibration_factor
 from workers.physiology.inputs import Conditions
+from workers.physiology.profile import REFERENCE_MASS_KG
 
 MAX_DRINK_L_PER_H = 1.0  # §10.7: never more than 1.0 L in any hour
 MAX_NAMED_L = 3.0  # §10.7: no advice names more than 3 L
 SODIUM_MG_PER_H = (300.0, 600.0)  # §10.7: during sessions 300–600 mg/h
 MAX_SODIUM_MG_PER_H = 900.0  # ... never above 900 mg/h (McCubbin & Costa 2018)
+
+
+# The fastest anyone has run for a given time (hours, km/h): 3000 m 7:20.67, 10,000 m 26:11.00, the hour
+# 21.330 km, marathon 2:00:35, 100 km 6:05:35, 24 h 319.614 km (World Athletics and IAU records). Walking and
+# hiking are held to the same table: no one walks faster than the running record.
+RUN_RECORDS_KMH = ((0.122, 24.5), (0.436, 22.9), (1.0, 21.33), (2.01, 21.0), (6.09, 16.4), (24.0, 13.3))
+# Cycling power per kg held for a given time: world-class men in Coggan's power profile (5 min 7.6, the hour
+# 6.4 W/kg); beyond the hour it falls as the running records do (24 h: 0.62 of the hour). A ceiling only.
+RIDE_RECORDS_W_PER_KG = ((0.083, 7.6), (1.0, 6.4), (2.01, 6.3), (6.09, 4.9), (24.0, 4.0))
+PACED_SPORTS = ("running", "walking", "hiking")
 
 
 class PlanIn(BaseModel):
@@ -65,6 +76,9 @@ class PlanOut(BaseModel):
     drink_total_l: float
     hours: list[PlanHour]
     calibration: str = Field(description="Whether your weigh-ins calibrated this estimate, and how")
+    plausible: bool = Field(
+        default=True, description="False when no one on record has held this pace or power for this long"
+    )
     notes: list[str]
     assumptions: list[dict[str, Any]]
 
@@ -86,6 +100,46 @@ def _synthetic_activity(plan: PlanIn, start: datetime) -> Activity:
     return Activity(
         t=t, start_time=start, sport=plan.sport, indoor=plan.indoor, channels=channels, decoder="plan"
     )
+
+
+def _record_for(table: tuple[tuple[float, float], ...], hours: float) -> float:
+    durations, values = zip(*table, strict=True)
+    return float(np.interp(math.log(hours), np.log(durations), values))
+
+
+def _pace(km_h: float) -> str:
+    seconds = round(3600 / km_h)
+    return f"{seconds // 60}:{seconds % 60:02d} min/km"
+
+
+def beyond_records(plan: PlanIn, mass_kg: float | None) -> str | None:
+    """A sentence when the planned effort is faster or harder than anyone has held for that long (science.md
+    §10.6: data that cannot be right is named, not believed); None when it is humanly possible."""
+    hours = plan.duration_min / 60
+    span = _duration(plan.duration_min)
+    if plan.pace_min_per_km is not None and plan.sport in PACED_SPORTS:
+        record, speed = _record_for(RUN_RECORDS_KMH, hours), 60 / plan.pace_min_per_km
+        if speed > record:
+            return (
+                f"No one has run {_pace(speed)} for {span}: the fastest on record for that long is about "
+                f"{_pace(record)}. Check the pace; the figures below assume you hold it."
+            )
+    if plan.power_w is not None and plan.sport == "cycling":
+        mass = mass_kg or REFERENCE_MASS_KG  # the model's own default when the profile has none
+        record = _record_for(RIDE_RECORDS_W_PER_KG, hours)
+        if (per_kg := plan.power_w / mass) > record:
+            return (
+                f"{plan.power_w:.0f} W for {span} is {per_kg:.1f} W/kg at {mass:.0f} kg: beyond what the "
+                f"best riders hold for that long (about {record:.1f} W/kg). Check the power; the figures "
+                "below assume you hold it."
+            )
+    return None
+
+
+def _duration(minutes: float) -> str:
+    if minutes < 120:
+        return f"{minutes:.0f} minutes"
+    return f"{minutes / 60:.1f} hours".replace(".0 hours", " hours")
 
 
 def _r(x: Any, digits: int) -> float | None:
@@ -140,6 +194,9 @@ def plan_session(db: Session, *, user_id: uuid.UUID, plan: PlanIn) -> PlanOut:
         "Drink to this plan at most: never more than 1.0 L in any hour, never more than you sweat.",
         "Sodium 300–600 mg per hour, with food or a sports drink; never above 900 mg per hour.",
     ]
+    unlikely = beyond_records(plan, athlete.mass_kg)
+    if unlikely:
+        notes.insert(0, unlikely)
     if sweat is not None and sweat > MAX_NAMED_L:
         notes.append(
             "You may sweat more than 3 L: beyond the 3 L named here, drink to thirst with salty food, "
@@ -162,6 +219,7 @@ def plan_session(db: Session, *, user_id: uuid.UUID, plan: PlanIn) -> PlanOut:
         drink_total_l=total,
         hours=hours,
         calibration=calibration,
+        plausible=unlikely is None,
         notes=notes,
         assumptions=[a.model_dump() for a in result.assumptions if _about_the_athlete(a)],
     )

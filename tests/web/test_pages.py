@@ -139,6 +139,21 @@ def test_the_plan_page_and_route_keep_to_the_drinking_limits(client: TestClient)
     assert missing.status_code == 422 and "intensity" in missing.text
 
 
+def test_a_plan_no_one_could_hold_says_so_first_on_the_page_and_in_the_api(client: TestClient) -> None:
+    sign_up(client)
+    page = post_form(client, "/plan", "/plan", sport="running", duration_min="1440", pace="3:00", temp_c="20")
+    assert page.status_code == 200
+    assert '<p class="error" role="alert">No one has run 3:00 min/km for 24 hours' in page.text
+    token = client.post("/v1/users", json={"email": "api@example.com"}).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    body = {"sport": "running", "duration_min": 1440, "pace_min_per_km": 3.0, "temp_c": 20}
+    impossible = client.post("/v1/plan", json=body, headers=auth).json()
+    assert impossible["plausible"] is False and impossible["notes"][0].startswith("No one has run")
+    body["pace_min_per_km"] = 6.0
+    ordinary = client.post("/v1/plan", json=body, headers=auth).json()
+    assert ordinary["plausible"] is True and not ordinary["notes"][0].startswith("No one")
+
+
 def test_docs_are_served_from_files_in_an_installed_package(client: TestClient) -> None:
     html = client.get("/docs").text
     assert "/static/swagger/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
