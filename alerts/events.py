@@ -140,6 +140,7 @@ def _quality(legs: Sequence[SessionResult]) -> DataQuality:
     return DataQuality(
         implausible=any(b.implausible for b in blocks),
         ftp_stale=any(b.ftp_stale for b in blocks),
+        hr_flat=any(b.hr_flat for b in blocks),
         reasons=reasons,
         power_spikes_dropped=sum(b.power_spikes_dropped for b in blocks),
     )

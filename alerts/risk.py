@@ -106,11 +106,12 @@ def _history(ctx: RiskContext) -> tuple[int, str | None]:
 def _intensity(facts: AdviceFacts, duration_s: float | None) -> tuple[int, str | None]:
     if duration_s is None or duration_s < INTENSITY_MIN_DURATION_S:
         return 0, None  # short efforts: intensity is not scored (§4.2)
-    # A stale FTP (science.md §10.6) makes the power IF meaningless: heart rate is scored instead.
+    # A stale FTP (science.md §10.6) makes the power IF meaningless: heart rate is scored instead, unless the
+    # heart rate was flat for over an hour (a sensor not reading a heart).
     value = None if facts.ftp_stale else facts.power_if
     source = "power"
     if value is None:
-        value = facts.hr_intensity
+        value = None if facts.hr_flat else facts.hr_intensity
         source = "heart rate"
     if value is None:
         return 0, None

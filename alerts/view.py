@@ -59,6 +59,7 @@ class AdviceFacts:
     hrss: float | None = None
     implausible: bool = False
     ftp_stale: bool = False
+    hr_flat: bool = False
     quality_reasons: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -148,5 +149,6 @@ def advice_facts(session: Mapping[str, Any] | SessionResult) -> AdviceFacts:
         hrss=num(load.hrss),
         implausible=implausible,
         ftp_stale=quality.ftp_stale,
+        hr_flat=quality.hr_flat,
         quality_reasons=tuple(reasons),
     )

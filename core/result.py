@@ -185,12 +185,14 @@ class Sodium(Part):
 
 class DataQuality(Part):
     """science.md §10.6: data that cannot be right. Alerts give no volumes when `implausible` and no risk
-    points from intensity when `ftp_stale`; `reasons` are sentences for the athlete."""
+    points from intensity when `ftp_stale` (power) or `hr_flat` (heart rate); `reasons` are sentences for the
+    athlete."""
 
     implausible: bool = False
     reasons: list[str] = Field(default_factory=list)
     power_spikes_dropped: int = 0
     ftp_stale: bool = False
+    hr_flat: bool = False
 
 
 # --- alerts (owned by `alerts`) --------------------------------------------------------------------------

@@ -66,6 +66,7 @@ def sessions(draw: st.DrawFn) -> dict[str, Any]:
         "data_quality": {
             "implausible": draw(st.booleans()),
             "ftp_stale": draw(st.booleans()),
+            "hr_flat": draw(st.booleans()),
             "reasons": ["heart rate flat at 110 bpm for 9 hours"],
         },
     }
@@ -189,7 +190,7 @@ def test_heat_guidance_only_comes_from_measured_heat(session: dict[str, Any]) ->
 
 @SOME
 @given(session=sessions())
-def test_duration_points_count_moving_time_and_a_stale_ftp_scores_no_power_intensity(
+def test_duration_points_count_moving_time_and_no_intensity_comes_from_a_stale_ftp_or_a_flat_heart_rate(
     session: dict[str, Any],
 ) -> None:
     risk = score_risk(session, RiskContext())
@@ -198,3 +199,5 @@ def test_duration_points_count_moving_time_and_a_stale_ftp_scores_no_power_inten
     assert risk.factors["duration"] == expected
     if session["data_quality"]["ftp_stale"]:
         assert all("from power" not in r.reason for r in risk.reasons)
+    if session["data_quality"]["hr_flat"]:
+        assert all("from heart rate" not in r.reason for r in risk.reasons)

@@ -172,6 +172,15 @@ def test_it_scores_no_intensity_from_power_when_the_ftp_looks_stale() -> None:
     assert "from heart rate" in score_risk(with_hr, RiskContext()).reasons[0].reason
 
 
+def test_it_scores_no_intensity_from_a_heart_rate_that_stayed_flat_for_over_an_hour() -> None:
+    flat = {"implausible": True, "hr_flat": True, "reasons": ["heart rate flat for 27.8 h"]}
+    session = {"duration_s": 7200.0, "load": {"hr_intensity": 1.18}, "data_quality": flat}
+    assert factor(session, "intensity") == 0
+    with_power = {**session, "power": {"if": 0.9}}
+    assert factor(with_power, "intensity") == 2  # the power meter still measured the effort
+    assert "from power" in score_risk(with_power, RiskContext()).reasons[0].reason
+
+
 # ---------------------------------------------------------------- sodium
 
 

@@ -88,7 +88,7 @@ def test_it_returns_every_contract_key_and_is_json_serializable(make_activity):
     assert out["risk"] is None and out["recommendations"] is None  # the alert step fills them
     for key, sub in SUBKEYS.items():
         assert sub <= set(out[key]), key
-    assert out["algorithm_version"] == ALGORITHM_VERSION == "2026.12.3"
+    assert out["algorithm_version"] == ALGORITHM_VERSION == "2026.12.4"
     assert out["start_time"] == "2026-07-01T08:00:00Z"
     json.dumps(out, allow_nan=False)
     assert all(math.isfinite(x) for x in all_floats(out))

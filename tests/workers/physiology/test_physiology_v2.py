@@ -239,6 +239,7 @@ def test_a_heart_rate_flat_within_2_bpm_for_over_an_hour_marks_the_recording_imp
     flat = 120.0 + np.where(np.arange(4201) % 2 == 0, 1.5, -1.5)
     r = analyze_result(make_activity(4200, speed=3.0, heart_rate=flat), RIDER)
     assert r.data_quality.implausible is True and "±2 bpm" in r.data_quality.reasons[0]
+    assert r.data_quality.hr_flat is True  # the risk score takes no intensity from it
     assert r.fluid.sweat_l is not None  # figures are still shown
     lively = 120.0 + 10.0 * np.sin(np.arange(4201) / 300.0)
     assert (
@@ -250,6 +251,7 @@ def test_a_heart_rate_flat_within_2_bpm_for_over_an_hour_marks_the_recording_imp
 def test_a_recording_over_24_hours_is_implausible(make_activity):
     r = analyze_result(make_activity(25 * 3600, step=60.0, speed=3.0), RIDER)
     assert r.data_quality.implausible is True and any("over 24 h" in x for x in r.data_quality.reasons)
+    assert r.data_quality.hr_flat is False
 
 
 def test_device_sweat_field_178_running_totals_become_each_legs_own_figure():

@@ -1,6 +1,6 @@
 """Step `quality`: data that cannot be right (science.md §10.6) — spikes dropped (counted by `time`), a stale
 FTP, a heart rate flat for over an hour, a recording over 24 h. Figures stay; alerts give no volumes for an
-implausible recording and no risk points from a stale-FTP intensity."""
+implausible recording and no risk points from a stale-FTP or flat-heart-rate intensity."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def run(w: Work) -> QualityOut:
         )
     flat_s = _flat_hr_s(w)
     if flat_s > q.FLAT_HR_MIN_S:
-        dq.implausible = True
+        dq.implausible = dq.hr_flat = True
         dq.reasons.append(
             f"The heart rate stays within ±2 bpm for {flat_s / 3600:.1f} h: the sensor was probably not "
             "reading a heart."
