@@ -524,6 +524,10 @@ def build_fit(
     return fit_file(bytes(w.body))
 
 
+def _swung(hr: int | None, swing: int, t: int) -> int | None:
+    return hr if hr is None or not swing else hr + round(swing * math.sin(2 * math.pi * t / 600))
+
+
 def steady_records(
     minutes: float,
     *,
@@ -535,15 +539,17 @@ def steady_records(
     altitude_m: float | None = None,
     core_c: float | None = None,
     every_s: int = 1,
+    hr_swing: int = 0,
 ) -> list[dict[str, Any]]:
-    """Records at a steady effort for `minutes` (first at t=0, last at t=minutes*60)."""
+    """Records at a steady effort for `minutes` (first at t=0, last at t=minutes*60). `hr_swing` bpm of slow
+    rise and fall keeps a heart rate over an hour from reading as a flat sensor (science.md §10.6)."""
     out = []
     count = int(minutes * 60 // every_s) + 1
     for i in range(count):
         t = i * every_s
         record: dict[str, Any] = {"t": t}
         for key, value in (
-            ("heart_rate", hr),
+            ("heart_rate", _swung(hr, hr_swing, t)),
             ("enhanced_speed", speed_ms),
             ("power", power),
             ("temperature", temp_c),

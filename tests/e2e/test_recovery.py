@@ -138,7 +138,10 @@ def test_the_sweeper_recovers_every_upload_when_the_broker_loses_its_queue(
 
 
 def test_workers_consume_again_after_the_broker_is_killed_and_restarted(tmp_path: Path) -> None:
-    """R4: kill -9 a redis-server (AOF on) with tasks queued and in flight; restart it on the same port."""
+    """R4: kill -9 a redis-server (AOF on) with tasks queued and in flight; restart it on the same port.
+
+    Run as production runs it: the worker supervised, with beat. A message popped by the worker just as the
+    broker died can be lost (a Redis list pop is not acknowledged); the sweeper sends that upload again."""
     from core.settings import Settings
     from support.uploads import make_upload
     from sweatsync.embedded import free_port, start_redis, stop
@@ -152,7 +155,13 @@ def test_workers_consume_again_after_the_broker_is_killed_and_restarted(tmp_path
             pytest.MonkeyPatch.context() as mp,
             migrated_database("sqlite", tmp_path) as db_url,
             isolated_env(
-                mp, tmp_path, database_url=db_url, broker_url=broker, broker_visibility_timeout_s="10"
+                mp,
+                tmp_path,
+                database_url=db_url,
+                broker_url=broker,
+                broker_visibility_timeout_s="10",
+                stuck_after_s="10",
+                sweep_interval_s="10",
             ),
         ):
             ids = [
@@ -171,7 +180,7 @@ def test_workers_consume_again_after_the_broker_is_killed_and_restarted(tmp_path
             time.sleep(1.5)  # appendfsync everysec: let the queue reach the append-only file
             env = {k: v for k, v in os.environ.items() if k.startswith("SWEATSYNC_")}
             # Supervised as `sweatsync up` and compose run it: kombu can make a worker exit on the loss.
-            with supervised_worker(env, concurrency=2, log=tmp_path / "worker.log") as worker:
+            with supervised_worker(env, concurrency=2, beat=True, log=tmp_path / "worker.log") as worker:
                 wait_for_count(lambda: statuses().get("done", 0), 4, what="R4: the first uploads")
                 proc.kill()
                 proc.wait()

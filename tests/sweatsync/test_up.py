@@ -73,7 +73,7 @@ def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everyth
         }
         assert httpx.put(f"{base}/v1/profile", json=profile, headers=auth).status_code == 200
         ended_recently = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)  # news: emailed
-        records = steady_records(minutes=150, hr=172, speed_ms=3.6, every_s=5)
+        records = steady_records(minutes=150, hr=172, speed_ms=3.6, every_s=5, hr_swing=6)
         run = build_fit(records, sport="running", start=ended_recently)
         r = httpx.post(f"{base}/v1/uploads", files={"file": ("run.fit", run)}, headers=auth, timeout=30)
         assert r.status_code == 202, r.text

@@ -379,7 +379,7 @@ def test_a_first_run_on_a_folder_of_old_files_uploads_them_all_and_emails_about_
     folder.mkdir()
     for day in range(4):
         start = datetime(2019, 5, 1 + 2 * day, 7, 0, tzinfo=UTC)
-        records = steady_records(minutes=150, hr=172, speed_ms=3.6, every_s=5)
+        records = steady_records(minutes=150, hr=172, speed_ms=3.6, every_s=5, hr_swing=6)
         (folder / f"old-{day}.fit").write_bytes(build_fit(records, sport="running", start=start))
 
     with Watcher(folder, stack.api.url, token, tmp_path / "watch.log") as watcher:
